@@ -1,0 +1,170 @@
+"""The one place that knows Lambda events: what every function shares around its domain call.
+
+A function module builds one ``FunctionRuntime`` at cold start, declares its route on
+``runtime.app`` and exports ``runtime.handler(direct=...)``. The handler serves both an API
+Gateway HTTP API (payload 2.0) event, through Powertools' resolver, and a direct invocation
+with a plain JSON document (Step Functions), where domain errors are raised under their own
+names for a ``Catch`` to match.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from .access import ANONYMOUS, Caller
+from .challenges import ChallengeService
+from .device_keys import DeviceKeyService
+from .errors import DeviceKeysError, InvalidRequest, RouteNotFound
+from .inputs import parse_json_body, validate
+from .models import build_models
+from .settings import Settings
+
+JSON = "application/json"
+DirectHandler = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+def is_http_event(event: object) -> bool:
+    return isinstance(event, Mapping) and event.get("version") == "2.0" and "requestContext" in event
+
+
+def json_response(status: int, body: object | None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=JSON if body is not None else None,
+        body=json.dumps(body, separators=(",", ":"), ensure_ascii=False) if body is not None else None,
+    )
+
+
+class FunctionRuntime:
+    """Settings, observability, resolver and domain services of one function, built once."""
+
+    def __init__(self, operation: str, settings: Settings | None = None) -> None:
+        self.operation = operation
+        self.settings = settings or Settings.from_env()
+        self.logger = Logger(service="devicekeys")
+        self.logger.append_keys(operation=operation)
+        self.metrics = Metrics(service="devicekeys")
+        self.metrics.set_default_dimensions(operation=operation)
+        self.app = APIGatewayHttpResolver()
+        self.app.exception_handler(DeviceKeysError)(self._domain_error)
+        self.app.exception_handler(Exception)(self._unexpected_error)
+        self.app.not_found(self._route_not_found)
+
+    # Services are built on first use: a function that never issues challenges never builds them.
+    @cached_property
+    def _models(self) -> Any:
+        return build_models(self.settings)
+
+    @cached_property
+    def challenges(self) -> ChallengeService:
+        return ChallengeService(self._models.challenge, ttl_seconds=self.settings.challenge_ttl_seconds)
+
+    @cached_property
+    def device_keys(self) -> DeviceKeyService:
+        return DeviceKeyService(self._models, self.challenges, self.settings)
+
+    # --- request helpers for routes -----------------------------------------------------
+
+    def caller(self) -> Caller:
+        """The principal the HTTP API's JWT authorizer vouched for, or ANONYMOUS on open routes."""
+        authorizer = self.app.current_event.request_context.authorizer
+        claims = authorizer.jwt_claim if authorizer else {}
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            return ANONYMOUS
+        scopes = set(authorizer.jwt_scopes or [])
+        for claim in ("scope", "scp"):
+            value = claims.get(claim)
+            if isinstance(value, str):
+                scopes.update(value.replace(",", " ").strip("[]").split())
+            elif isinstance(value, list):
+                scopes.update(str(item) for item in value)
+        return Caller(subject=subject, is_admin=self.settings.admin_scope in scopes)
+
+    def body(self, schema_name: str) -> dict[str, Any]:
+        event = self.app.current_event
+        raw = event.body
+        data: bytes | None = None
+        if raw:
+            try:
+                data = base64.b64decode(raw, validate=True) if event.is_base64_encoded else raw.encode("utf-8")
+            except (binascii.Error, UnicodeError) as exc:
+                raise InvalidRequest("the request body could not be decoded") from exc
+        return parse_json_body(data, schema_name)
+
+    def ok(self, body: object) -> Response:
+        self._count("success")
+        return json_response(200, body)
+
+    def created(self, body: object) -> Response:
+        self._count("success")
+        return json_response(201, body)
+
+    def no_content(self) -> Response:
+        self._count("success")
+        return json_response(204, None)
+
+    # --- entry point --------------------------------------------------------------------
+
+    def handler(self, direct: DirectHandler) -> Callable[[dict[str, Any], Any], Any]:
+        """The Lambda entry point: HTTP API events go to the routes, anything else to ``direct``."""
+
+        @self.metrics.log_metrics
+        @self.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+        def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+            if is_http_event(event):
+                return self.app.resolve(event, context)
+            return self._direct(direct, event)
+
+        return lambda_handler
+
+    def _direct(self, direct: DirectHandler, event: object) -> dict[str, Any] | None:
+        try:
+            if not isinstance(event, dict):
+                raise InvalidRequest("a direct invocation takes a JSON object")
+            result = direct(event)
+        except DeviceKeysError as exc:
+            self._count(exc.code)
+            self.logger.info("request refused", extra={"error_code": exc.code})
+            raise
+        self._count("success")
+        return result
+
+    def direct_document(self, event: Mapping[str, Any], schema_name: str, *keys: str) -> dict[str, Any]:
+        """The body part of a direct invocation, validated like an HTTP body (identifiers removed)."""
+        return validate({k: v for k, v in event.items() if k not in keys}, schema_name)
+
+    # --- responses for failures ---------------------------------------------------------
+
+    def _error(self, status: int, code: str, message: str) -> Response:
+        request_id = self.app.current_event.request_context.request_id
+        return json_response(status, {"error": {"code": code, "message": message}, "request_id": request_id})
+
+    def _domain_error(self, exc: DeviceKeysError) -> Response:
+        self._count(exc.code)
+        self.logger.info("request refused", extra={"error_code": exc.code})
+        response = self._error(exc.status, exc.code, exc.message)
+        if exc.retryable:
+            response.headers["Retry-After"] = "1"
+        return response
+
+    def _unexpected_error(self, exc: Exception) -> Response:
+        self._count("internal_error")
+        self.logger.exception("unexpected failure")
+        return self._error(500, "internal_error", "the service failed unexpectedly; it has been logged")
+
+    def _route_not_found(self, exc: Exception) -> Response:
+        return self._domain_error(RouteNotFound("no such route"))
+
+    def _count(self, outcome: str) -> None:
+        self.metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)

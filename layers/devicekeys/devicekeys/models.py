@@ -1,0 +1,81 @@
+"""DynamoDB items as PynamoDB models, built from settings.
+
+PynamoDB reads ``Meta`` when a class is created, so the classes are made by ``build_models``
+once the settings are known (at cold start, or per test), not at import time.
+
+Device keys table (partition ``user_id``, sort ``key_id``) holds two item types:
+- one item per device key, ``key_id`` = the key's RFC 7638 thumbprint;
+- one counter item per user, ``key_id`` = ``#devices``. '#' sorts before every base64url
+  character, so device-key queries start after it (``key_id > "#devices"``) and never see it.
+
+Challenges table (partition ``challenge_hash``) holds one item per outstanding challenge,
+keyed by the SHA-256 of the challenge, with ``expires_at`` as the table's TTL attribute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.models import Model
+
+from .settings import Settings
+
+DEVICE_COUNTER_KEY = "#devices"
+
+
+@dataclass(frozen=True)
+class Models:
+    device_key: Any
+    device_counter: Any
+    challenge: Any
+
+
+def _meta(table_name: str, settings: Settings) -> type:
+    class Meta:
+        pass
+
+    Meta.table_name = table_name  # type: ignore[attr-defined]
+    Meta.region = settings.region  # type: ignore[attr-defined]
+    Meta.host = settings.dynamodb_endpoint  # type: ignore[attr-defined]
+    # Fail fast inside a login journey; the caller can retry a 503.
+    Meta.connect_timeout_seconds = 2  # type: ignore[attr-defined]
+    Meta.read_timeout_seconds = 3  # type: ignore[attr-defined]
+    Meta.max_retry_attempts = 2  # type: ignore[attr-defined]
+    return Meta
+
+
+def build_models(settings: Settings) -> Models:
+    class DeviceKeyModel(Model):
+        Meta = _meta(settings.device_keys_table, settings)
+
+        user_id = UnicodeAttribute(hash_key=True)
+        key_id = UnicodeAttribute(range_key=True)
+        status = UnicodeAttribute()
+        alg = UnicodeAttribute()
+        public_key = JSONAttribute()
+        display_name = UnicodeAttribute(null=True)
+        custom_data = JSONAttribute(null=True)
+        created_at = UTCDateTimeAttribute()
+        updated_at = UTCDateTimeAttribute()
+        last_verified_at = UTCDateTimeAttribute(null=True)
+        blocked_at = UTCDateTimeAttribute(null=True)
+        blocked_reason = UnicodeAttribute(null=True)
+
+    class DeviceCounterModel(Model):
+        Meta = _meta(settings.device_keys_table, settings)
+
+        user_id = UnicodeAttribute(hash_key=True)
+        key_id = UnicodeAttribute(range_key=True, default=DEVICE_COUNTER_KEY)
+        device_count = NumberAttribute(default=0)
+
+    class ChallengeModel(Model):
+        Meta = _meta(settings.challenges_table, settings)
+
+        challenge_hash = UnicodeAttribute(hash_key=True)
+        user_id = UnicodeAttribute()
+        purpose = UnicodeAttribute()
+        expires_at = NumberAttribute()
+
+    return Models(device_key=DeviceKeyModel, device_counter=DeviceCounterModel, challenge=ChallengeModel)

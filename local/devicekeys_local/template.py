@@ -1,0 +1,134 @@
+"""Read template.yaml as the source of truth for local runs and tests.
+
+Tables are created from the template's own ``AWS::DynamoDB::Table`` properties and functions
+are found from their ``CodeUri``/``Handler``/``Events``, so nothing local drifts from what
+``sam deploy`` creates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """A YAML loader that keeps CloudFormation short-form tags (!Ref, !GetAtt, ...) as data."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+@cache
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open() as handle:
+        return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def resources(of_type: str, path: Path = TEMPLATE) -> dict[str, dict[str, Any]]:
+    return {
+        name: resource
+        for name, resource in load_template(path)["Resources"].items()
+        if resource.get("Type") == of_type
+    }
+
+
+@dataclass(frozen=True)
+class TableDefinition:
+    logical_id: str
+    create_table: dict[str, Any]
+    ttl_attribute: str | None
+
+
+def table_definitions(path: Path = TEMPLATE) -> list[TableDefinition]:
+    """``CreateTable`` arguments (and the TTL attribute) for every table in the template."""
+    tables = []
+    for logical_id, resource in resources("AWS::DynamoDB::Table", path).items():
+        props = resource["Properties"]
+        ttl = props.get("TimeToLiveSpecification") or {}
+        tables.append(
+            TableDefinition(
+                logical_id=logical_id,
+                create_table={
+                    "AttributeDefinitions": props["AttributeDefinitions"],
+                    "KeySchema": props["KeySchema"],
+                    "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+                },
+                ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
+            )
+        )
+    return tables
+
+
+def create_tables(client: Any, names: dict[str, str], path: Path = TEMPLATE) -> None:
+    """Create each template table as ``names[logical_id]`` with a boto3 DynamoDB client."""
+    for table in table_definitions(path):
+        name = names[table.logical_id]
+        client.create_table(TableName=name, **table.create_table)
+        if table.ttl_attribute:
+            client.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"AttributeName": table.ttl_attribute, "Enabled": True},
+            )
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    open: bool
+
+
+@dataclass(frozen=True)
+class FunctionDefinition:
+    logical_id: str
+    code_dir: Path
+    module: str
+    handler: str
+    routes: list[Route] = field(default_factory=list)
+
+
+def function_definitions(path: Path = TEMPLATE) -> list[FunctionDefinition]:
+    """Every ``AWS::Serverless::Function`` with its code location, handler and HTTP routes."""
+    functions = []
+    for logical_id, resource in resources("AWS::Serverless::Function", path).items():
+        props = resource["Properties"]
+        module, handler = props["Handler"].rsplit(".", 1)
+        routes = [
+            Route(
+                method=event["Properties"]["Method"].upper(),
+                path=event["Properties"]["Path"],
+                open=(event["Properties"].get("Auth") or {}).get("Authorizer") == "NONE",
+            )
+            for event in (props.get("Events") or {}).values()
+            if event.get("Type") == "HttpApi"
+        ]
+        functions.append(
+            FunctionDefinition(
+                logical_id=logical_id,
+                code_dir=path.parent / props["CodeUri"],
+                module=module,
+                handler=handler,
+                routes=routes,
+            )
+        )
+    return functions
