@@ -29,6 +29,7 @@ os.environ.update(
 )
 
 from devicekeys_client import DeviceKeyPair  # noqa: E402
+from devicekeys_local.atomic_moto import atomic_dynamodb_requests  # noqa: E402
 from devicekeys_local.functions import LocalFunctions  # noqa: E402
 from devicekeys_local.template import create_tables  # noqa: E402
 from moto import mock_aws  # noqa: E402
@@ -39,8 +40,8 @@ ADMIN_SCOPE = "device-keys/admin"
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
-    """A fresh in-process DynamoDB with the template's tables."""
-    with mock_aws():
+    """A fresh in-process DynamoDB with the template's tables, each request atomic as in DynamoDB."""
+    with mock_aws(), atomic_dynamodb_requests():
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_tables(client, TABLE_NAMES)
         yield client

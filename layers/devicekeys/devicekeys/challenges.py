@@ -95,6 +95,8 @@ class ChallengeService:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise ChallengeNotFound("the challenge is unknown or already used") from exc
             raise
+        if not response or "Attributes" not in response:  # deleted by a concurrent consumer
+            raise ChallengeNotFound("the challenge is unknown or already used")
         stored = self._model.from_raw_data(response["Attributes"])
         if stored.user_id != user_id or stored.purpose != purpose:
             raise ChallengeNotFound("the challenge was not issued for this user and purpose")

@@ -8,6 +8,7 @@ policy.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -104,7 +105,9 @@ def _import_key(members: tuple[tuple[str, str], ...]) -> Any:
     """Import (and cache) a public key; None when joserfc or the backend refuses it."""
     jwk = dict(members)
     try:
-        key = _KEY_CLASSES[jwk["kty"]].import_key(jwk)
+        with warnings.catch_warnings():  # joserfc warns on small RSA keys; we refuse them below
+            warnings.simplefilter("ignore")
+            key = _KEY_CLASSES[jwk["kty"]].import_key(jwk)
         key.get_op_key("verify")  # forces the point/modulus check now, not at first use
     except (JoseError, ValueError, TypeError, KeyError, OverflowError):
         return None

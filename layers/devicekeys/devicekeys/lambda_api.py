@@ -14,7 +14,9 @@ import binascii
 import json
 from collections.abc import Callable, Mapping
 from functools import cached_property
+from re import Match
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -31,6 +33,17 @@ from .settings import Settings
 
 JSON = "application/json"
 DirectHandler = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+class _HttpResolver(APIGatewayHttpResolver):
+    """Powertools' HTTP API resolver, with path parameters percent-decoded as API Gateway does.
+
+    The resolver matches routes against ``rawPath``, so without this ``alice%40example.com``
+    would reach the domain encoded and never equal the token's ``sub``.
+    """
+
+    def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
+        return {name: unquote(value) for name, value in match.groupdict().items()}
 
 
 def is_http_event(event: object) -> bool:
@@ -55,7 +68,7 @@ class FunctionRuntime:
         self.logger.append_keys(operation=operation)
         self.metrics = Metrics(service="devicekeys")
         self.metrics.set_default_dimensions(operation=operation)
-        self.app = APIGatewayHttpResolver()
+        self.app = _HttpResolver()
         self.app.exception_handler(DeviceKeysError)(self._domain_error)
         self.app.exception_handler(Exception)(self._unexpected_error)
         self.app.not_found(self._route_not_found)
