@@ -17,7 +17,7 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's fake credentials
+        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "DEVICE_KEYS_TABLE": "test-device-keys",
         "CHALLENGES_TABLE": "test-challenges",
@@ -28,11 +28,11 @@ os.environ.update(
     }
 )
 
-from devicekeys_client import DeviceKeyPair  # noqa: E402
-from devicekeys_local.atomic_moto import atomic_dynamodb_requests  # noqa: E402
-from devicekeys_local.functions import LocalFunctions  # noqa: E402
-from devicekeys_local.template import create_tables  # noqa: E402
-from moto import mock_aws  # noqa: E402
+from devicekeys_client import DeviceKeyPair
+from devicekeys_local.atomic_moto import atomic_dynamodb_requests
+from devicekeys_local.functions import LocalFunctions
+from devicekeys_local.template import create_tables
+from moto import mock_aws
 
 TABLE_NAMES = {"DeviceKeysTable": "test-device-keys", "ChallengesTable": "test-challenges"}
 ADMIN_SCOPE = "device-keys/admin"

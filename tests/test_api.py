@@ -162,14 +162,17 @@ def test_a_proof_is_single_use_even_when_it_was_valid(api: Api, device: DeviceKe
 def test_a_failed_attempt_consumes_the_challenge_too(api: Api, device: DeviceKeyPair) -> None:
     register(api, device)
     challenge = api.challenge("alice", "verify")
-    wrong = device_for("ES256", 1).proof(challenge=challenge, user_id="alice", purpose="verify",
-                                         header={"kid": device.key_id})
+    wrong = device_for("ES256", 1).proof(
+        challenge=challenge, user_id="alice", purpose="verify", header={"kid": device.key_id}
+    )
     assert_error(api.call("POST", f"{KEYS}/verify", {"proof": wrong}), 401, "invalid_proof")
     right = device.proof(challenge=challenge, user_id="alice", purpose="verify")
     assert_error(api.call("POST", f"{KEYS}/verify", {"proof": right}), 401, "challenge_not_found")
 
 
-def test_an_expired_challenge_is_refused_even_before_ttl_deletes_it(api: Api, dynamodb: Any, device: DeviceKeyPair) -> None:
+def test_an_expired_challenge_is_refused_even_before_ttl_deletes_it(
+    api: Api, dynamodb: Any, device: DeviceKeyPair
+) -> None:
     register(api, device)
     challenge = api.challenge("alice", "verify")
     # GIVEN the challenge's lifetime is over (DynamoDB TTL has not removed the item yet)
@@ -222,8 +225,9 @@ def test_a_blocked_key_is_revealed_only_to_a_valid_signature(api: Api, device: D
     assert_error(api.verify("alice", device), 403, "device_blocked")
     # a forger naming the blocked key learns nothing about its status
     challenge = api.challenge("alice", "verify")
-    forged = device_for("ES256", 1).proof(challenge=challenge, user_id="alice", purpose="verify",
-                                          header={"kid": device.key_id})
+    forged = device_for("ES256", 1).proof(
+        challenge=challenge, user_id="alice", purpose="verify", header={"kid": device.key_id}
+    )
     assert_error(api.call("POST", f"{KEYS}/verify", {"proof": forged}), 401, "invalid_proof")
 
 
@@ -238,9 +242,16 @@ def test_a_deleted_device_appears_as_new_and_can_register_again(api: Api, device
 def test_proof_audience_is_enforced_when_configured(api: Api, device: DeviceKeyPair, monkeypatch: Any) -> None:
     register(api, device)
     service = api.functions.module("VerifyDeviceKeyFunction").runtime.device_keys
-    monkeypatch.setattr(service, "_settings", service._settings.__class__(
-        **{**{f: getattr(service._settings, f) for f in service._settings.__slots__}, "proof_audience": "login.example"}
-    ))
+    monkeypatch.setattr(
+        service,
+        "_settings",
+        service._settings.__class__(
+            **{
+                **{f: getattr(service._settings, f) for f in service._settings.__slots__},
+                "proof_audience": "login.example",
+            }
+        ),
+    )
     assert_error(api.verify("alice", device), 401, "invalid_proof")
     challenge = api.challenge("alice", "verify")
     proof = device.proof(challenge=challenge, user_id="alice", purpose="verify", audience="login.example")
@@ -273,8 +284,17 @@ def test_update_renames_enriches_and_clears(api: Api, device: DeviceKeyPair) -> 
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"display_name": ""}, {"display_name": "x" * 65}, {"display_name": 5}, {"display_name": "a\nb"},
-     {"custom_data": []}, {"custom_data": "text"}, {"status": "blocked"}, {"key_id": "other"}],
+    [
+        {},
+        {"display_name": ""},
+        {"display_name": "x" * 65},
+        {"display_name": 5},
+        {"display_name": "a\nb"},
+        {"custom_data": []},
+        {"custom_data": "text"},
+        {"status": "blocked"},
+        {"key_id": "other"},
+    ],
 )
 def test_update_refuses_bad_fields(api: Api, device: DeviceKeyPair, body: Any) -> None:
     register(api, device)
@@ -282,8 +302,9 @@ def test_update_refuses_bad_fields(api: Api, device: DeviceKeyPair, body: Any) -
 
 
 def test_update_of_an_unknown_key_creates_nothing(api: Api, dynamodb: Any) -> None:
-    assert_error(api.call("PATCH", f"{KEYS}/{'B' * 43}", {"display_name": "x"}, as_user="alice"), 404,
-                 "device_not_found")
+    assert_error(
+        api.call("PATCH", f"{KEYS}/{'B' * 43}", {"display_name": "x"}, as_user="alice"), 404, "device_not_found"
+    )
     assert dynamodb.scan(TableName="test-device-keys")["Items"] == []
 
 
@@ -350,8 +371,15 @@ def test_list_pages_through_every_key_and_filters_by_status(api: Api) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    [{"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"status": "deleted"}, {"next_token": "garbage"},
-     {"next_token": base64.urlsafe_b64encode(b'{"k":"#devices"}').decode().rstrip("=")}, {"sort": "asc"}],
+    [
+        {"limit": "0"},
+        {"limit": "101"},
+        {"limit": "ten"},
+        {"status": "deleted"},
+        {"next_token": "garbage"},
+        {"next_token": base64.urlsafe_b64encode(b'{"k":"#devices"}').decode().rstrip("=")},
+        {"sort": "asc"},
+    ],
 )
 def test_list_refuses_bad_query_parameters(api: Api, query: dict[str, str]) -> None:
     assert_error(api.call("GET", KEYS, as_user="alice", query=query), 400, "invalid_request")
@@ -366,8 +394,19 @@ def test_a_user_without_keys_has_an_empty_list(api: Api) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"{", b"not json", b"[1,2]", b'"text"', b"null", b'{"proof": NaN}', b"\xff\xfe", b'{"proof": 1}',
-     b'{"proof": ""}', b'{"proof": ["a"]}', b"[" * 5000 + b"]" * 5000],
+    [
+        b"{",
+        b"not json",
+        b"[1,2]",
+        b'"text"',
+        b"null",
+        b'{"proof": NaN}',
+        b"\xff\xfe",
+        b'{"proof": 1}',
+        b'{"proof": ""}',
+        b'{"proof": ["a"]}',
+        b"[" * 5000 + b"]" * 5000,
+    ],
 )
 def test_malformed_bodies_are_invalid_requests_never_500(api: Api, raw: bytes) -> None:
     assert_error(api.call("POST", f"{KEYS}/verify", raw_body=raw), 400, "invalid_request")
@@ -389,14 +428,17 @@ def test_garbage_proofs_are_invalid_proofs(api: Api, proof: str) -> None:
 
 def test_a_base64_encoded_body_is_read_like_api_gateway_sends_it(api: Api) -> None:
     event_body = json.dumps({"purpose": "verify"}).encode()
-    result = api.call("POST", f"{KEYS}/challenges", raw_body=event_body, headers={"content-type": "application/octet-stream"})
+    result = api.call(
+        "POST", f"{KEYS}/challenges", raw_body=event_body, headers={"content-type": "application/octet-stream"}
+    )
     assert result.status == 201
 
 
 @pytest.mark.parametrize("user_id", ["x" * 129, "a%00b", "%0A"])
 def test_a_malformed_user_id_is_an_invalid_request(api: Api, user_id: str) -> None:
-    assert_error(api.call("POST", f"/v1/users/{user_id}/device-keys/challenges", {"purpose": "verify"}), 400,
-                 "invalid_request")
+    assert_error(
+        api.call("POST", f"/v1/users/{user_id}/device-keys/challenges", {"purpose": "verify"}), 400, "invalid_request"
+    )
 
 
 def test_percent_encoded_user_ids_are_decoded_like_api_gateway_does(api: Api, device: DeviceKeyPair) -> None:

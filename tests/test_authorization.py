@@ -16,7 +16,7 @@ def registered(api: Api, user: str, device: DeviceKeyPair) -> str:
 
 
 def snapshot(dynamodb: Any) -> list[dict[str, Any]]:
-    return sorted(dynamodb.scan(TableName="test-device-keys")["Items"], key=lambda item: str(item))
+    return sorted(dynamodb.scan(TableName="test-device-keys")["Items"], key=str)
 
 
 def forbidden(result: HttpResult) -> None:
@@ -104,7 +104,10 @@ def test_the_admin_scope_must_be_exact(api: Api, functions: Any) -> None:
         )
         assert response["statusCode"] == 403, scope
     # scopes may also arrive as the authorizer's list, or a cognito-style space-separated claim
-    for claims, scopes in (({"sub": "ops"}, ["device-keys/admin"]), ({"sub": "ops", "scope": "openid device-keys/admin"}, None)):
+    for claims, scopes in (
+        ({"sub": "ops"}, ["device-keys/admin"]),
+        ({"sub": "ops", "scope": "openid device-keys/admin"}, None),
+    ):
         response = functions.invoke_http(
             match, raw_path=f"/v1/users/alice/device-keys/{key_id}/block", claims=claims, scopes=scopes
         )

@@ -23,7 +23,8 @@ def test_key_id_is_the_rfc7638_thumbprint_of_the_rfc_example() -> None:
     # RFC 7638 section 3.1: this RSA key's SHA-256 thumbprint.
     jwk = {
         "kty": "RSA",
-        "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMs"
+        "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjB"
+        "ZCiFV4n3oknjhMs"
         "tn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1"
         "n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
         "e": "AQAB",
@@ -52,8 +53,15 @@ def test_a_jwk_with_private_members_is_refused(alg: str) -> None:
 
 @pytest.mark.parametrize(
     ("key_alg", "claimed_alg"),
-    [("ES256", "ES384"), ("ES384", "ES256"), ("ES256", "Ed25519"), ("Ed25519", "ES256"), ("ES256", "RS256"),
-     ("RS256", "ES256"), ("PS256", "Ed25519")],
+    [
+        ("ES256", "ES384"),
+        ("ES384", "ES256"),
+        ("ES256", "Ed25519"),
+        ("Ed25519", "ES256"),
+        ("ES256", "RS256"),
+        ("RS256", "ES256"),
+        ("PS256", "Ed25519"),
+    ],
 )
 def test_a_key_used_with_an_algorithm_of_another_shape_is_refused(key_alg: str, claimed_alg: str) -> None:
     with pytest.raises(UnsupportedKey):
@@ -104,7 +112,12 @@ def test_an_es256_signature_made_directly_with_pyca_cryptography_verifies() -> N
     # GIVEN a P-256 key and a signature made without joserfc, converted to JWS r||s by hand
     private = ec.generate_private_key(ec.SECP256R1())
     numbers = private.public_key().public_numbers()
-    jwk = {"kty": "EC", "crv": "P-256", "x": b64(numbers.x.to_bytes(32, "big")), "y": b64(numbers.y.to_bytes(32, "big"))}
+    jwk = {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": b64(numbers.x.to_bytes(32, "big")),
+        "y": b64(numbers.y.to_bytes(32, "big")),
+    }
     r, s = decode_dss_signature(private.sign(b"header.payload", ec.ECDSA(hashes.SHA256())))
     signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
     # THEN it verifies, and any change to message or signature does not

@@ -176,9 +176,13 @@ def test_the_audience_is_required_when_the_deployment_sets_one() -> None:
     device = device_for("ES256")
     with_aud = device.proof(challenge=CHALLENGE, user_id="alice", purpose="verify", audience="login.example")
     check(with_aud, audience="login.example")
-    as_list = device.proof(challenge=CHALLENGE, user_id="alice", purpose="verify", claims={"aud": ["x", "login.example"]})
+    as_list = device.proof(
+        challenge=CHALLENGE, user_id="alice", purpose="verify", claims={"aud": ["x", "login.example"]}
+    )
     check(as_list, audience="login.example")
-    for proof in (device.proof(challenge=CHALLENGE, user_id="alice", purpose="verify"),
-                  device.proof(challenge=CHALLENGE, user_id="alice", purpose="verify", audience="evil.example")):
+    for proof in (
+        device.proof(challenge=CHALLENGE, user_id="alice", purpose="verify"),
+        device.proof(challenge=CHALLENGE, user_id="alice", purpose="verify", audience="evil.example"),
+    ):
         with pytest.raises(InvalidProof, match="audience"):
             check(proof, audience="login.example")

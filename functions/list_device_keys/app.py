@@ -16,7 +16,7 @@ app = runtime.app
 
 
 def list_device_keys(caller: Caller, user_id: Any, query: dict[str, Any]) -> dict[str, Any]:
-    page = runtime.device_keys.list(
+    page = runtime.device_keys.list_keys(
         authorize_owner(caller, user_id),
         status=query.get("status"),
         limit=query.get("limit"),

@@ -238,14 +238,14 @@ class DeviceKeyService:
                     raise DeviceLimitReached(f"a user may register at most {limit} device keys") from exc
                 if "TransactionConflict" not in codes or attempt == _REGISTER_ATTEMPTS - 1:
                     raise ServiceUnavailable("the device key store is busy; retry shortly") from exc
-                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not a secret
 
     # --- lifecycle ----------------------------------------------------------------------
 
     def get(self, user_id: str, key_id: str) -> DeviceKey:
         return DeviceKey.from_item(self._find(user_id, key_id))
 
-    def list(
+    def list_keys(
         self,
         user_id: str,
         *,

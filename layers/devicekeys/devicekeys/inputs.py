@@ -70,14 +70,14 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 
 @cache
 def _validator(schema_name: str) -> Callable[[Any], Any]:
-    import fastjsonschema
+    import fastjsonschema  # noqa: PLC0415 - only functions that read a body pay for it
 
     return fastjsonschema.compile(SCHEMAS[schema_name])  # type: ignore[no-any-return]
 
 
 def validate(document: object, schema_name: str) -> dict[str, Any]:
     """Check ``document`` against a named schema; raises InvalidRequest with the first problem."""
-    from fastjsonschema import JsonSchemaValueException
+    from fastjsonschema import JsonSchemaValueException  # noqa: PLC0415 - see _validator
 
     try:
         _validator(schema_name)(document)
@@ -114,7 +114,7 @@ def parse_json_body(raw: bytes | None, schema_name: str) -> dict[str, Any]:
     return validate(document, schema_name)
 
 
-_USER_ID = re.compile(r"[^\x00-\x1f\x7f/]{1,%d}" % MAX_USER_ID)
+_USER_ID = re.compile(rf"[^\x00-\x1f\x7f/]{{1,{MAX_USER_ID}}}")
 
 
 def check_user_id(value: object) -> str:

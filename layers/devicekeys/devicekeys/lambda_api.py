@@ -50,7 +50,7 @@ def is_http_event(event: object) -> bool:
     return isinstance(event, Mapping) and event.get("version") == "2.0" and "requestContext" in event
 
 
-def json_response(status: int, body: object | None) -> Response:
+def json_response(status: int, body: object | None) -> Response[str]:
     return Response(
         status_code=status,
         content_type=JSON if body is not None else None,
@@ -115,15 +115,15 @@ class FunctionRuntime:
                 raise InvalidRequest("the request body could not be decoded") from exc
         return parse_json_body(data, schema_name)
 
-    def ok(self, body: object) -> Response:
+    def ok(self, body: object) -> Response[str]:
         self._count("success")
         return json_response(200, body)
 
-    def created(self, body: object) -> Response:
+    def created(self, body: object) -> Response[str]:
         self._count("success")
         return json_response(201, body)
 
-    def no_content(self) -> Response:
+    def no_content(self) -> Response[str]:
         self._count("success")
         return json_response(204, None)
 
@@ -159,11 +159,11 @@ class FunctionRuntime:
 
     # --- responses for failures ---------------------------------------------------------
 
-    def _error(self, status: int, code: str, message: str) -> Response:
+    def _error(self, status: int, code: str, message: str) -> Response[str]:
         request_id = self.app.current_event.request_context.request_id
         return json_response(status, {"error": {"code": code, "message": message}, "request_id": request_id})
 
-    def _domain_error(self, exc: DeviceKeysError) -> Response:
+    def _domain_error(self, exc: DeviceKeysError) -> Response[str]:
         self._count(exc.code)
         self.logger.info("request refused", extra={"error_code": exc.code})
         response = self._error(exc.status, exc.code, exc.message)
@@ -171,12 +171,12 @@ class FunctionRuntime:
             response.headers["Retry-After"] = "1"
         return response
 
-    def _unexpected_error(self, exc: Exception) -> Response:
+    def _unexpected_error(self, exc: Exception) -> Response[str]:
         self._count("internal_error")
         self.logger.exception("unexpected failure")
         return self._error(500, "internal_error", "the service failed unexpectedly; it has been logged")
 
-    def _route_not_found(self, exc: Exception) -> Response:
+    def _route_not_found(self, exc: Exception) -> Response[str]:
         return self._domain_error(RouteNotFound("no such route"))
 
     def _count(self, outcome: str) -> None:

@@ -32,7 +32,7 @@ class Models:
     challenge: Any
 
 
-def _meta(table_name: str, settings: Settings) -> type:
+def _meta(table_name: str, settings: Settings) -> Any:
     class Meta:
         pass
 
