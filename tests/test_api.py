@@ -241,7 +241,7 @@ def test_a_deleted_device_appears_as_new_and_can_register_again(api: Api, device
 
 def test_proof_audience_is_enforced_when_configured(api: Api, device: DeviceKeyPair, monkeypatch: Any) -> None:
     register(api, device)
-    service = api.functions.module("VerifyDeviceKeyFunction").runtime.device_keys
+    service = api.functions.module("VerifyDeviceKeyFunction").binding
     monkeypatch.setattr(
         service,
         "_settings",

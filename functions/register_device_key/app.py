@@ -7,15 +7,17 @@ Output: the device key record.
 from typing import Any
 
 from devicekeys.access import SYSTEM, Caller, authorize_owner
+from devicekeys.binding import DeviceBinding
 from devicekeys.lambda_api import FunctionRuntime
 
 runtime = FunctionRuntime("register_device_key")
 app = runtime.app
+binding = DeviceBinding(runtime.device_keys, runtime.challenges, runtime.settings)
 
 
 def register_device_key(caller: Caller, user_id: Any, request: dict[str, Any]) -> dict[str, Any]:
     user = authorize_owner(caller, user_id)
-    device_key = runtime.device_keys.register(
+    device_key = binding.register(
         user,
         request["proof"],
         display_name=request.get("display_name"),

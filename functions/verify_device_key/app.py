@@ -12,15 +12,17 @@ Direct input: ``{"user_id", "proof"}``. Direct output is branchable by a Choice 
 from typing import Any
 
 from devicekeys.access import SYSTEM, Caller, resolve_user
+from devicekeys.binding import DeviceBinding
 from devicekeys.errors import VERIFY_FAILURES
 from devicekeys.lambda_api import FunctionRuntime
 
 runtime = FunctionRuntime("verify_device_key")
 app = runtime.app
+binding = DeviceBinding(runtime.device_keys, runtime.challenges, runtime.settings)
 
 
 def verify_device_key(caller: Caller, user_id: Any, request: dict[str, Any]) -> dict[str, Any]:
-    device_key = runtime.device_keys.verify(resolve_user(caller, user_id), request["proof"])
+    device_key = binding.verify(resolve_user(caller, user_id), request["proof"])
     return {
         "known": True,
         "key_id": device_key.key_id,

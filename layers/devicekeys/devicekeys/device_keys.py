@@ -1,9 +1,11 @@
-"""Device keys: registration with proof of possession, "is known device", and the lifecycle.
+"""Device keys: the stored records and their lifecycle (get, list, update, block, unblock, delete).
 
-DynamoDB requests per operation (DESIGN.md section 6):
-register 2 (consume challenge, one transaction: put key + count it), verify 3 (consume
-challenge, read key, record ``last_verified_at``), get 1, list 1 per page, update 1,
-block 1, unblock 1, delete 1 (one transaction: delete key + uncount it).
+No cryptography here: proofs are checked by ``devicekeys.binding`` before a key is added or a
+verification recorded, so the functions that only manage keys never import a JOSE library.
+
+DynamoDB requests per operation (DESIGN.md section 6): add 1 (one transaction: put key +
+count it), record_verification 1, get 1, list 1 per page, update 1, block 1, unblock 1,
+delete 1 (one transaction: delete key + uncount it).
 """
 
 from __future__ import annotations
@@ -20,21 +22,15 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from .challenges import ChallengeService
 from .encoding import b64url_decode, b64url_encode
 from .errors import (
-    DeviceBlocked,
     DeviceKeyExists,
     DeviceLimitReached,
     DeviceNotFound,
-    InvalidProof,
     InvalidRequest,
     ServiceUnavailable,
 )
-from .keys import DevicePublicKey, load_public_key
 from .models import DEVICE_COUNTER_KEY, Models
-from .proofs import DeviceProof, check_proof, read_proof
-from .settings import Settings
 from .storage import storage_errors
 
 ACTIVE, BLOCKED = "active", "blocked"
@@ -120,47 +116,39 @@ class DeviceKeyService:
     def __init__(
         self,
         models: Models,
-        challenges: ChallengeService,
-        settings: Settings,
         *,
+        max_devices_per_user: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._keys = models.device_key
         self._counter = models.device_counter
-        self._challenges = challenges
-        self._settings = settings
+        self._max_devices = max_devices_per_user
         self._clock = clock
 
-    # --- proofs -------------------------------------------------------------------------
+    # --- registration and recognition (driven by devicekeys.binding) ---------------------
 
-    def register(
+    def add(
         self,
         user_id: str,
-        proof: str,
         *,
+        key_id: str,
+        public_key: dict[str, str],
+        alg: str,
         display_name: str | None = None,
         custom_data: dict[str, Any] | None = None,
     ) -> DeviceKey:
-        """Bind a new device key to ``user_id``, proven by a JWS over a register challenge.
+        """Store a new, already proven, active key for ``user_id``: one transaction.
 
         Raises:
-            InvalidProof, ChallengeNotFound, ChallengeExpired, UnsupportedKey,
             DeviceKeyExists, DeviceLimitReached, ServiceUnavailable.
         """
-        parsed = self._consume(proof, user_id, "register")
-        if "jwk" not in parsed.header:
-            raise InvalidProof("a registration proof carries the new public key in its jwk header")
-        key = load_public_key(parsed.header["jwk"], parsed.header.get("alg"))
-        if parsed.kid is not None and parsed.kid != key.key_id:
-            raise InvalidProof("the kid header is not the jwk's thumbprint")
-        self._check(parsed, key, user_id, "register")
         now = self._now()
         item = self._keys(
             user_id,
-            key.key_id,
+            key_id,
             status=ACTIVE,
-            alg=key.alg,
-            public_key=key.jwk,
+            alg=alg,
+            public_key=public_key,
             display_name=display_name,
             custom_data=custom_data,
             created_at=now,
@@ -169,21 +157,9 @@ class DeviceKeyService:
         self._insert_counted(item)
         return DeviceKey.from_item(item)
 
-    def verify(self, user_id: str, proof: str) -> DeviceKey:
-        """Recognise a returning device: a JWS with ``kid`` over a verify challenge.
-
-        An unknown user and an unknown key both give ``DeviceNotFound``; a blocked key gives
-        ``DeviceBlocked`` only once the proof's signature has been checked with that key.
-        """
-        parsed = self._consume(proof, user_id, "verify")
-        key_id = parsed.kid
-        if key_id is None:
-            raise InvalidProof("a verification proof names its key in the kid header")
-        item = self._find(user_id, key_id)
-        stored = DevicePublicKey(jwk=item.public_key, alg=item.alg, key_id=item.key_id)
-        self._check(parsed, stored, user_id, "verify")
-        if item.status != ACTIVE:
-            raise DeviceBlocked("the device key is blocked")
+    def record_verification(self, user_id: str, key_id: str) -> DeviceKey:
+        """Stamp ``last_verified_at`` on a key that is still there and still active: one UpdateItem."""
+        item = self._keys(user_id, self._checked_key_id(key_id))
         try:
             with storage_errors():
                 item.update(
@@ -196,22 +172,6 @@ class DeviceKeyService:
             raise
         return DeviceKey.from_item(item)
 
-    def _consume(self, proof: str, user_id: str, purpose: str) -> DeviceProof:
-        parsed = read_proof(proof)
-        self._challenges.consume(parsed.challenge, user_id=user_id, purpose=purpose)
-        return parsed
-
-    def _check(self, parsed: DeviceProof, key: DevicePublicKey, user_id: str, purpose: str) -> None:
-        check_proof(
-            parsed,
-            key,
-            user_id=user_id,
-            purpose=purpose,
-            now=int(self._clock()),
-            clock_skew_seconds=self._settings.clock_skew_seconds,
-            audience=self._settings.proof_audience,
-        )
-
     def _insert_counted(self, item: Any) -> None:
         """Put the key and raise the user's device count in one transaction.
 
@@ -219,7 +179,7 @@ class DeviceKeyService:
         conflict (another registration for the same user at the same moment) is retried.
         """
         counter = self._counter(item.user_id, DEVICE_COUNTER_KEY)
-        limit = self._settings.max_devices_per_user
+        limit = self._max_devices
         for attempt in range(_REGISTER_ATTEMPTS):
             try:
                 with storage_errors(), TransactWrite(connection=self._keys._get_connection().connection) as tx:

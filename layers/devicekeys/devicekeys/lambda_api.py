@@ -84,7 +84,7 @@ class FunctionRuntime:
 
     @cached_property
     def device_keys(self) -> DeviceKeyService:
-        return DeviceKeyService(self._models, self.challenges, self.settings)
+        return DeviceKeyService(self._models, max_devices_per_user=self.settings.max_devices_per_user)
 
     # --- request helpers for routes -----------------------------------------------------
 
