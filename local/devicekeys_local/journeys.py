@@ -1,0 +1,284 @@
+"""Run the journeys (Step Functions state machines) on one machine, from their real ASL.
+
+moto's Step Functions interpreter executes each ``statemachines/*.asl.json`` exactly as the
+template deploys it (``DefinitionSubstitutions`` resolved to function ARNs), and every Lambda
+task it runs is routed to the in-process handler through ``LocalFunctions.invoke_direct``.
+A handler's exception comes back the way the Lambda runtime reports it (``FunctionError``
+"Unhandled", ``errorType`` = the exception's class name), so a ``Catch`` on ``DeviceNotFound``
+matches here as it does on AWS.
+
+Use it inside the ``mock_aws`` that holds the local DynamoDB tables::
+
+    with LocalJourneys(functions) as journeys:
+        execution = journeys.run("login-registered-device", {"user_id": "alice", "proof": proof})
+
+While the context is open, the journey starter function (``POST /v1/journeys/{journey}``) is
+wired to these executions too, so its HTTP routes work through ``LocalFunctions.invoke_http``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import traceback
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+from moto.awslambda.exceptions import UnknownFunctionException
+from moto.awslambda.models import LambdaBackend
+from moto.core.exceptions import ServiceException
+from werkzeug.exceptions import HTTPException
+
+from .functions import LocalFunctions
+from .template import TEMPLATE, resources
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+STARTER = "JourneyStarterFunction"
+STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/devicekeys-local-journeys"
+# moto executes state machines only when asked to; otherwise executions stay RUNNING forever.
+SFN_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}}
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
+
+
+@dataclass(frozen=True)
+class JourneyDefinition:
+    """One ``AWS::Serverless::StateMachine`` of the template; ``name`` is its file's stem."""
+
+    name: str
+    logical_id: str
+    definition_path: Path
+    # ``${Placeholder}`` in the ASL -> logical id of the function whose ARN replaces it
+    substitutions: dict[str, str]
+    type: str
+
+    def definition(self) -> str:
+        """The ASL with every placeholder replaced by the local ARN of its function."""
+        text = self.definition_path.read_text()
+        missing = set(_PLACEHOLDER.findall(text)) - set(self.substitutions)
+        if missing:
+            raise ValueError(f"{self.definition_path.name}: no DefinitionSubstitutions for {sorted(missing)}")
+        return _PLACEHOLDER.sub(lambda match: function_arn(self.substitutions[match.group(1)]), text)
+
+
+def function_arn(logical_id: str) -> str:
+    """Locally a function is named after its logical id, so its ARN leads back to the handler."""
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical_id}"
+
+
+def state_machine_arn(name: str) -> str:
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+
+
+def _function_of(value: Any) -> str:
+    """The function a substitution names: only ``!GetAtt Function.Arn`` is meaningful for journeys."""
+    get_att = value.get("Fn::GetAtt") if isinstance(value, dict) else None
+    if not (isinstance(get_att, list) and len(get_att) == 2 and get_att[1] == "Arn"):
+        raise ValueError(f"a journey substitution must be !GetAtt <Function>.Arn, got {value!r}")
+    return str(get_att[0])
+
+
+def journey_definitions(path: Path = TEMPLATE) -> list[JourneyDefinition]:
+    """Every state machine the template deploys, read from the template itself."""
+    journeys = []
+    for logical_id, resource in resources("AWS::Serverless::StateMachine", path).items():
+        props = resource["Properties"]
+        definition_path = path.parent / props["DefinitionUri"]
+        journeys.append(
+            JourneyDefinition(
+                name=definition_path.name.removesuffix(".asl.json"),
+                logical_id=logical_id,
+                definition_path=definition_path,
+                substitutions={
+                    name: _function_of(value) for name, value in (props.get("DefinitionSubstitutions") or {}).items()
+                },
+                type=props.get("Type", "STANDARD"),
+            )
+        )
+    return journeys
+
+
+@dataclass(frozen=True)
+class JourneyExecution:
+    """How an execution ended, with its output parsed; ``error``/``cause`` when it failed."""
+
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+
+    def sync_response(self) -> dict[str, Any]:
+        """The members of a StartSyncExecution response that callers read."""
+        response: dict[str, Any] = {"status": self.status}
+        if self.output is not None:
+            response["output"] = json.dumps(self.output)
+        if self.error is not None:
+            response["error"] = self.error
+        if self.cause is not None:
+            response["cause"] = self.cause
+        return response
+
+
+@dataclass
+class LambdaRouter:
+    """Stands in for moto's Lambda backend: ``Invoke`` runs the template's handler in this process.
+
+    Tests can make the next call to a function fail (a Lambda service error such as a throttle,
+    or an exception raised inside the function) or run an action just before it (to stage a race).
+    """
+
+    functions: LocalFunctions
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    _faults: dict[str, deque[Exception]] = field(default_factory=lambda: defaultdict(deque))
+    _before: dict[str, deque[Callable[[], None]]] = field(default_factory=lambda: defaultdict(deque))
+
+    def fail_next(self, logical_id: str, error: Exception) -> None:
+        """The next invocation of ``logical_id`` fails with ``error`` instead of running.
+
+        A moto service error (e.g. ``JsonRESTError("TooManyRequestsException", ...)`` with code
+        429) is a failure of the Lambda service (``Lambda.<Code>`` in the state machine); any
+        other exception is raised by the function itself (its class name is the error).
+        """
+        self._faults[logical_id].append(error)
+
+    def before_next(self, logical_id: str, action: Callable[[], None]) -> None:
+        """Run ``action`` just before the next invocation of ``logical_id``."""
+        self._before[logical_id].append(action)
+
+    def invoke(self, function_name: str, body: str | bytes | None, response_headers: dict[str, Any]) -> bytes:
+        """One synchronous invocation: the payload in, the function's result (or its error document) out."""
+        logical_id = function_name.rsplit(":", 1)[-1]
+        if logical_id not in self.functions.definitions:
+            raise UnknownFunctionException(function_name)
+        payload = json.loads(body) if body else {}
+        self.calls.append((logical_id, payload))
+        if self._before[logical_id]:
+            self._before[logical_id].popleft()()
+        try:
+            if self._faults[logical_id]:
+                raise self._faults[logical_id].popleft()
+            result = self.functions.invoke_direct(logical_id, payload)
+        except (ServiceException, HTTPException):  # the Lambda service failed: the function never ran
+            raise
+        except Exception as exc:  # the Lambda runtime reports any exception the same way
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(lambda_error_document(exc)).encode()
+        return json.dumps(result).encode()
+
+    @contextmanager
+    def installed(self) -> Iterator[LambdaRouter]:
+        """Route moto's Lambda ``Invoke`` here for the duration of the block."""
+        router = self
+
+        def invoke(
+            backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+        ) -> bytes:
+            payload = router.invoke(function_name, body, response_headers)
+            response_headers["Content-Length"] = str(len(payload))
+            return payload
+
+        with mock.patch.object(LambdaBackend, "invoke", invoke):
+            yield self
+
+
+def lambda_error_document(exc: BaseException) -> dict[str, Any]:
+    """What the Python Lambda runtime returns for an unhandled exception (the Catch reads errorType)."""
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "requestId": str(uuid.uuid4()),
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+    }
+
+
+class LocalJourneys:
+    """The template's state machines in moto's Step Functions, their tasks served by ``functions``."""
+
+    def __init__(self, functions: LocalFunctions, template: Path = TEMPLATE, *, timeout_seconds: float = 60) -> None:
+        self.functions = functions
+        self.definitions = {journey.name: journey for journey in journey_definitions(template)}
+        self.router = LambdaRouter(functions)
+        self.timeout_seconds = timeout_seconds
+        self._stack: ExitStack | None = None
+        self._client: Any = None
+        self._created: set[str] = set()
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def __enter__(self) -> LocalJourneys:
+        with ExitStack() as stack:
+            stack.enter_context(mock_aws(config=SFN_CONFIG))
+            stack.enter_context(self.router.installed())
+            self._client = boto3.client("stepfunctions", region_name=REGION)
+            self._created.clear()
+            if STARTER in self.functions.definitions:
+                stack.enter_context(self._starter_wired())
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+
+    @contextmanager
+    def _starter_wired(self) -> Iterator[None]:
+        """Point the starter function at these executions instead of the Step Functions API."""
+        starter = self.functions.module(STARTER)
+        wired = starter.Journeys(
+            state_machines={name: state_machine_arn(name) for name in self.definitions},
+            execute=self.start_sync_execution,
+        )
+        with mock.patch.object(starter, "journeys", wired):
+            yield
+
+    # --- executions ---------------------------------------------------------------------
+
+    def run(self, journey: str, document: Mapping[str, Any] | str) -> JourneyExecution:
+        """Execute ``journey`` with ``document`` as its input and wait for the end."""
+        if self._client is None:
+            raise RuntimeError("use LocalJourneys as a context manager")
+        if journey not in self.definitions:
+            raise KeyError(f"no journey {journey!r}; the template has {sorted(self.definitions)}")
+        if journey not in self._created:  # on first use: parsing a definition is the slow part
+            definition = self.definitions[journey]
+            self._client.create_state_machine(
+                name=journey, definition=definition.definition(), roleArn=STATE_MACHINE_ROLE, type=definition.type
+            )
+            self._created.add(journey)
+        text = document if isinstance(document, str) else json.dumps(document)
+        execution_arn = self._client.start_execution(
+            stateMachineArn=state_machine_arn(journey), name=uuid.uuid4().hex, input=text
+        )["executionArn"]
+        deadline = time.monotonic() + self.timeout_seconds
+        while True:
+            described = self._client.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{journey} still running after {self.timeout_seconds}s")
+            time.sleep(0.005)
+        output = described.get("output")
+        return JourneyExecution(
+            status=described["status"],
+            output=json.loads(output) if output is not None else None,
+            error=described.get("error"),
+            cause=described.get("cause"),
+        )
+
+    def start_sync_execution(self, state_machine: str, input_document: str) -> dict[str, Any]:
+        """StartSyncExecution, as the starter function calls it on AWS."""
+        name = state_machine.rsplit(":", 1)[-1]
+        return self.run(name, input_document).sync_response()
