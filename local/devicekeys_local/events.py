@@ -38,17 +38,23 @@ def http_event(
     claims: dict[str, Any] | None = None,
     scopes: list[str] | None = None,
     source_ip: str = "127.0.0.1",
+    raw_query_string: str | None = None,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
-    """An HTTP API payload 2.0 event, as API Gateway builds it for a Lambda proxy integration."""
+    """An HTTP API payload 2.0 event, as API Gateway builds it for a Lambda proxy integration.
+
+    ``raw_query_string`` keeps a real request's query as it came (``query`` holds its parsed
+    values); ``request_id`` lets a server echo the id in its ``apigw-requestid`` header.
+    """
     now = time.time()
-    request_id = base64.b32encode(uuid.uuid4().bytes).decode()[:16]
+    request_id = request_id or new_request_id()
     lowered = {name.lower(): value for name, value in (headers or {}).items()}
     is_binary = body is not None and not _is_text(lowered.get("content-type", ""))
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": f"{method} {route_path}",
         "rawPath": raw_path,
-        "rawQueryString": urlencode(query or {}),
+        "rawQueryString": urlencode(query or {}) if raw_query_string is None else raw_query_string,
         "headers": lowered,
         "requestContext": {
             "accountId": "123456789012",
@@ -70,6 +76,8 @@ def http_event(
         },
         "isBase64Encoded": False,
     }
+    if "cookie" in lowered:
+        event["cookies"] = [part.strip() for part in lowered["cookie"].split(";") if part.strip()]
     if query:
         event["queryStringParameters"] = dict(query)
     if path_parameters:
@@ -87,6 +95,11 @@ def http_event(
                 event["body"] = base64.b64encode(body).decode()
                 event["isBase64Encoded"] = True
     return event
+
+
+def new_request_id() -> str:
+    """An id shaped like API Gateway's ``requestId``."""
+    return base64.b32encode(uuid.uuid4().bytes).decode()[:16]
 
 
 def _is_text(content_type: str) -> bool:

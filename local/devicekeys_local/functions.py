@@ -68,6 +68,9 @@ class LocalFunctions:
         body: bytes | None = None,
         claims: dict[str, Any] | None = None,
         scopes: list[str] | None = None,
+        raw_query_string: str | None = None,
+        request_id: str | None = None,
+        source_ip: str = "127.0.0.1",
     ) -> dict[str, Any]:
         """Invoke the matched function with the event API Gateway would build; return its response."""
         event = http_event(
@@ -80,6 +83,9 @@ class LocalFunctions:
             body=body,
             claims=claims,
             scopes=scopes,
+            raw_query_string=raw_query_string,
+            request_id=request_id,
+            source_ip=source_ip,
         )
         context = LambdaContext(function_name=match.function.logical_id)
         return self.handler(match.function.logical_id)(event, context)  # type: ignore[no-any-return]

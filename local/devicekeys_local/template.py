@@ -46,9 +46,7 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 
 def resources(of_type: str, path: Path = TEMPLATE) -> dict[str, dict[str, Any]]:
     return {
-        name: resource
-        for name, resource in load_template(path)["Resources"].items()
-        if resource.get("Type") == of_type
+        name: resource for name, resource in load_template(path)["Resources"].items() if resource.get("Type") == of_type
     }
 
 
@@ -79,16 +77,34 @@ def table_definitions(path: Path = TEMPLATE) -> list[TableDefinition]:
     return tables
 
 
-def create_tables(client: Any, names: dict[str, str], path: Path = TEMPLATE) -> None:
-    """Create each template table as ``names[logical_id]`` with a boto3 DynamoDB client."""
+def create_tables(
+    client: Any, names: dict[str, str], path: Path = TEMPLATE, *, skip_existing: bool = False
+) -> list[str]:
+    """Create each template table as ``names[logical_id]`` with a boto3 DynamoDB client.
+
+    With ``skip_existing`` tables that already exist are left alone (a shared DynamoDB Local,
+    or AWS), and new ones are awaited before their TTL is set, as AWS requires. Returns the
+    names of the tables created.
+    """
+    existing: set[str] = set()
+    if skip_existing:
+        for page in client.get_paginator("list_tables").paginate():
+            existing.update(page["TableNames"])
+    created = []
     for table in table_definitions(path):
         name = names[table.logical_id]
+        if name in existing:
+            continue
         client.create_table(TableName=name, **table.create_table)
+        created.append(name)
+        if skip_existing:
+            client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
         if table.ttl_attribute:
             client.update_time_to_live(
                 TableName=name,
                 TimeToLiveSpecification={"AttributeName": table.ttl_attribute, "Enabled": True},
             )
+    return created
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,138 @@
+"""``python -m devicekeys_local``: run the API locally, mint development tokens, prepare ``sam local``.
+
+serve          the whole API on http://127.0.0.1:3000 with an embedded DynamoDB
+token          an access token from a running local API's development issuer
+env-json       write the --env-vars file for ``sam local start-api`` (local/env.json)
+create-tables  create the template's tables on a DynamoDB endpoint (DynamoDB Local)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+from collections.abc import Sequence
+from pathlib import Path
+
+from .environment import LOCAL_TABLE_PREFIX, SAM_LOCAL_DYNAMODB_ENDPOINT, local_table_names, sam_local_env_vars
+from .template import ROOT
+
+DEFAULT_URL = "http://127.0.0.1:3000"
+ADMIN_SCOPE = "device-keys/admin"
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise argparse.ArgumentTypeError(f"expected Name=Value, got {text!r}")
+    return name, value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m devicekeys_local",
+        description="Run devicekeys on this machine, without Docker.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the API (Ctrl-C stops it)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=3000, help="port to listen on (default: %(default)s; 0 picks one)")
+    serve.add_argument(
+        "--dynamodb-endpoint",
+        metavar="URL",
+        help="use this DynamoDB (e.g. DynamoDB Local at http://127.0.0.1:8000) instead of the embedded one; "
+        "missing tables are created",
+    )
+    serve.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep the development issuer key and the embedded tables here, across restarts",
+    )
+    serve.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        type=_parameter,
+        default=[],
+        metavar="Name=Value",
+        help="template parameters, as for sam (e.g. ChallengeTtlSeconds=30 MaxDevicesPerUser=3)",
+    )
+    serve.add_argument("--table-prefix", default=LOCAL_TABLE_PREFIX, help="table names start with this")
+
+    token = commands.add_parser("token", help="print an access token for --sub (from a running local API)")
+    token.add_argument("--sub", required=True, help="the user the token is for")
+    token.add_argument("--admin", action="store_true", help=f"add the {ADMIN_SCOPE} scope")
+    token.add_argument("--scope", action="append", default=[], help="add a scope (repeatable)")
+    token.add_argument("--expires-in", type=int, default=3600, metavar="SECONDS", help="lifetime (default: 3600)")
+    token.add_argument("--url", default=os.environ.get("DEVICEKEYS_URL", DEFAULT_URL), help="the local API")
+
+    env_json = commands.add_parser("env-json", help="write the --env-vars file for sam local start-api")
+    env_json.add_argument("--output", type=Path, default=ROOT / "local" / "env.json", help="default: local/env.json")
+    env_json.add_argument("--dynamodb-endpoint", default=SAM_LOCAL_DYNAMODB_ENDPOINT, metavar="URL")
+    env_json.add_argument("--table-prefix", default=LOCAL_TABLE_PREFIX)
+
+    tables = commands.add_parser("create-tables", help="create the template's tables where they are missing")
+    tables.add_argument("--dynamodb-endpoint", required=True, metavar="URL", help="e.g. http://127.0.0.1:8000")
+    tables.add_argument("--table-prefix", default=LOCAL_TABLE_PREFIX)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from .server import ServeOptions, serve  # noqa: PLC0415 - moto and the functions: serve alone needs them
+
+        return serve(
+            ServeOptions(
+                host=args.host,
+                port=args.port,
+                dynamodb_endpoint=args.dynamodb_endpoint,
+                state_dir=args.state_dir,
+                parameter_overrides=dict(args.parameter_overrides),
+                table_prefix=args.table_prefix,
+            )
+        )
+    if args.command == "token":
+        return _token(args)
+    if args.command == "env-json":
+        document = sam_local_env_vars(args.table_prefix, args.dynamodb_endpoint)
+        args.output.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"wrote {args.output}")
+        return 0
+    return _create_tables(args)
+
+
+def _token(args: argparse.Namespace) -> int:
+    from .issuer import request_token  # noqa: PLC0415 - keeps `token` quick: no moto, no boto3
+
+    scopes = [*args.scope, *([ADMIN_SCOPE] if args.admin else [])]
+    try:
+        print(request_token(args.url, args.sub, scopes, args.expires_in))
+    except urllib.error.HTTPError as error:
+        print(f"error: {args.url} refused: {error.code} {error.read().decode(errors='replace')}", file=sys.stderr)
+        return 1
+    except (urllib.error.URLError, OSError) as error:
+        print(f"error: no local API at {args.url} ({error}); start it with: serve", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _create_tables(args: argparse.Namespace) -> int:
+    from .dynamodb import TableSet, dynamodb_client  # noqa: PLC0415 - boto3 for this command alone
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}.items():
+        os.environ.setdefault(name, value)
+    tables = TableSet(dynamodb_client(args.dynamodb_endpoint), local_table_names(args.table_prefix))
+    created = tables.ensure()
+    for logical_id, name in tables.names.items():
+        print(f"{logical_id:<17} {name} ({'created' if name in created else 'exists'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""API Gateway (HTTP API, payload 2.0) in front of the local functions.
+
+For each request: find the route of ``template.yaml`` (404 ``{"message":"Not Found"}`` when
+none), run the JWT authorizer on protected routes (401 ``{"message":"Unauthorized"}``), build
+the event API Gateway would send, invoke the function, and turn its result into the HTTP
+response as API Gateway does (status, headers, cookies, base64 bodies, or a bare JSON result).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .events import new_request_id
+from .functions import LocalFunctions
+from .issuer import Authorization, JwtAuthorizer, Unauthorized
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GatewayResponse:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+def gateway_message(status: int, message: str, **headers: str) -> GatewayResponse:
+    """A response API Gateway itself produces (not the function): ``{"message": ...}``."""
+    body = json.dumps({"message": message}, separators=(",", ":")).encode()
+    return GatewayResponse(status, [("content-type", "application/json"), *headers.items()], body)
+
+
+class HttpApiGateway:
+    """Routes requests to the functions, one invocation at a time.
+
+    Lambda runs one request per execution environment; here the nine functions share one
+    process, and Powertools keeps per-process state (the resolver's current event, logger keys,
+    metrics), so invocations are serialized. Each runs with its own environment variables.
+    """
+
+    def __init__(
+        self,
+        functions: LocalFunctions,
+        authorizer: JwtAuthorizer,
+        environments: Mapping[str, Mapping[str, str]],
+    ) -> None:
+        self.functions = functions
+        self.authorizer = authorizer
+        self._environments = environments
+        self._managed_names = {name for env in environments.values() for name in env}
+        self.invocation_lock = threading.Lock()
+
+    @contextmanager
+    def function_scope(self, logical_id: str) -> Iterator[None]:
+        """Hold the invocation lock with ``logical_id``'s environment applied (imports read settings)."""
+        with self.invocation_lock:
+            environment = self._environments[logical_id]
+            for name in self._managed_names - environment.keys():
+                os.environ.pop(name, None)
+            os.environ.update(environment)
+            yield
+
+    def warm(self) -> None:
+        """Import every function now (its cold start), so the first requests are as fast as the rest."""
+        for logical_id in self.functions.definitions:
+            with self.function_scope(logical_id):
+                self.functions.module(logical_id)
+
+    def handle(
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        source_ip: str = "127.0.0.1",
+    ) -> GatewayResponse:
+        raw_path, _, raw_query = target.partition("?")
+        request_id = new_request_id()
+        match = self.functions.match(method, raw_path)
+        if match is None:
+            return _with_request_id(gateway_message(404, "Not Found"), request_id)
+        merged = _merge_headers(headers)
+        authorization: Authorization | None = None
+        if not match.route.open:
+            try:
+                authorization = self.authorizer.authorize(merged.get("authorization"))
+            except Unauthorized as exc:
+                challenge = f'Bearer scope="" error="invalid_token" error_description="{exc.reason}"'
+                return _with_request_id(
+                    gateway_message(401, "Unauthorized", **{"www-authenticate": challenge}), request_id
+                )
+        merged.setdefault("x-forwarded-for", source_ip)
+        merged.setdefault("x-forwarded-proto", "http")
+        try:
+            with self.function_scope(match.function.logical_id):
+                result = self.functions.invoke_http(
+                    match,
+                    raw_path=raw_path,
+                    query=_query_parameters(raw_query),
+                    raw_query_string=raw_query,
+                    headers=merged,
+                    body=body if body else None,
+                    claims=authorization.claims if authorization else None,
+                    scopes=authorization.scopes if authorization else None,
+                    request_id=request_id,
+                    source_ip=source_ip,
+                )
+            response = lambda_result_to_response(result)
+        except Exception:
+            log.exception("%s failed (API Gateway answers 500)", match.function.logical_id)
+            response = gateway_message(500, "Internal Server Error")
+        return _with_request_id(response, request_id)
+
+
+def lambda_result_to_response(result: Any) -> GatewayResponse:
+    """Map a function's result to HTTP as API Gateway does with payload format 2.0.
+
+    A dict with ``statusCode`` is a structured response; anything else is a JSON body with
+    status 200. A malformed structured response is API Gateway's 500.
+    """
+    if not (isinstance(result, dict) and "statusCode" in result):
+        body = json.dumps(result).encode()
+        return GatewayResponse(200, [("content-type", "application/json")], body)
+    status = result["statusCode"]
+    if not isinstance(status, int) or not 100 <= status <= 599:
+        raise ValueError(f"invalid statusCode {status!r}")
+    headers = [(str(name).lower(), str(value)) for name, value in (result.get("headers") or {}).items()]
+    headers += [("set-cookie", str(cookie)) for cookie in result.get("cookies") or []]
+    raw_body = result.get("body")
+    if raw_body is None:
+        body = b""
+    elif result.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(raw_body, validate=True)
+        except binascii.Error as exc:
+            raise ValueError("isBase64Encoded body is not base64") from exc
+    else:
+        body = str(raw_body).encode("utf-8")
+    return GatewayResponse(status, headers, body)
+
+
+def _merge_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """Header names lowercased, repeated headers joined by commas, as in a payload 2.0 event."""
+    merged: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        merged[key] = f"{merged[key]},{value}" if key in merged else value
+    return merged
+
+
+def _query_parameters(raw_query: str) -> dict[str, str] | None:
+    """``queryStringParameters``: decoded, repeated names joined by commas."""
+    parameters: dict[str, str] = {}
+    for name, value in parse_qsl(raw_query, keep_blank_values=True):
+        parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
+    return parameters or None
+
+
+def _with_request_id(response: GatewayResponse, request_id: str) -> GatewayResponse:
+    response.headers.append(("apigw-requestid", request_id))
+    return response
