@@ -1,0 +1,206 @@
+"""``DeviceKeysClient``: the devicekeys HTTP API from Python, on the standard library alone.
+
+The client signs challenges with a ``DeviceKeyPair`` locally: only the proof (a JWS carrying
+the public key) goes over the wire, never the private key. Every refusal raises the typed
+error of its code (``devicekeys_client.errors``).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from .device import DeviceKeyPair
+from .errors import NOT_KNOWN, ConnectionFailed, DeviceKeysError, error_from_response
+from .models import Challenge, DeviceKey, DeviceKeyPage, Verification
+
+SELF = "me"
+USER_AGENT = "devicekeys-client-python/0.1"
+
+_UNSET: Any = object()
+
+
+class DeviceKeysClient:
+    """Calls one deployment of the API: ``base_url`` is its root (e.g. ``http://127.0.0.1:3000``).
+
+    ``token`` is the caller's access token (the API's JWT authorizer): the user's own, or one with
+    the admin scope. Challenges and verification are open routes and work without it.
+    """
+
+    def __init__(self, base_url: str, token: str | None = None, *, timeout: float = 10.0) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    def __repr__(self) -> str:  # never show the token
+        return f"DeviceKeysClient({self.base_url!r}, token={'<set>' if self.token else None})"
+
+    # --- the protocol ---------------------------------------------------------------
+
+    def issue_challenge(self, user_id: str, purpose: str) -> Challenge:
+        """A one-time challenge for ``purpose`` ("register" or "verify"), bound to the user."""
+        return Challenge.from_dict(self._call("POST", self._keys_path(user_id, "challenges"), {"purpose": purpose}))
+
+    def register(
+        self,
+        user_id: str,
+        device: DeviceKeyPair,
+        *,
+        display_name: str | None = None,
+        custom_data: dict[str, Any] | None = None,
+        audience: str | None = None,
+    ) -> DeviceKey:
+        """Bind ``device``'s key to the user: get a register challenge, sign it, send the proof."""
+        challenge = self.issue_challenge(user_id, "register").challenge
+        proof = device.proof(challenge=challenge, user_id=user_id, purpose="register", audience=audience)
+        return self.register_proof(user_id, proof, display_name=display_name, custom_data=custom_data)
+
+    def register_proof(
+        self,
+        user_id: str,
+        proof: str,
+        *,
+        display_name: str | None = None,
+        custom_data: dict[str, Any] | None = None,
+    ) -> DeviceKey:
+        """Register with a proof signed elsewhere (a phone's keystore, a browser's WebCrypto)."""
+        body: dict[str, Any] = {"proof": proof}
+        if display_name is not None:
+            body["display_name"] = display_name
+        if custom_data is not None:
+            body["custom_data"] = custom_data
+        return DeviceKey.from_dict(self._call("POST", self._keys_path(user_id), body))
+
+    def verify(self, user_id: str, device: DeviceKeyPair, *, audience: str | None = None) -> Verification:
+        """Is known device: prove ``device`` holds an active key of the user.
+
+        Raises DeviceNotFound (unknown device or user), DeviceBlocked, InvalidProof, ChallengeExpired...
+        """
+        challenge = self.issue_challenge(user_id, "verify").challenge
+        proof = device.proof(challenge=challenge, user_id=user_id, purpose="verify", audience=audience)
+        return self.verify_proof(user_id, proof)
+
+    def verify_proof(self, user_id: str, proof: str) -> Verification:
+        """Verify with a proof signed elsewhere. A proof is good once: its challenge is used up."""
+        return Verification.from_dict(self._call("POST", self._keys_path(user_id, "verify"), {"proof": proof}))
+
+    def is_known_device(self, user_id: str, device: DeviceKeyPair) -> bool:
+        """True for a registered, active device; False when the device is not recognised or blocked."""
+        try:
+            self.verify(user_id, device)
+        except NOT_KNOWN:
+            return False
+        return True
+
+    # --- the lifecycle --------------------------------------------------------------
+
+    def get(self, user_id: str, key_id: str) -> DeviceKey:
+        return DeviceKey.from_dict(self._call("GET", self._keys_path(user_id, key_id)))
+
+    def list(
+        self, user_id: str, *, status: str | None = None, limit: int | None = None, next_token: str | None = None
+    ) -> DeviceKeyPage:
+        """One page of the user's device keys; follow ``next_token`` (or use ``iter_device_keys``)."""
+        query = {
+            name: value for name, value in (("status", status), ("limit", limit), ("next_token", next_token)) if value
+        }
+        return DeviceKeyPage.from_dict(self._call("GET", self._keys_path(user_id), query=query))
+
+    def iter_device_keys(
+        self, user_id: str, *, status: str | None = None, page_size: int | None = None
+    ) -> Iterator[DeviceKey]:
+        """Every device key of the user, page after page."""
+        next_token: str | None = None
+        while True:
+            page = self.list(user_id, status=status, limit=page_size, next_token=next_token)
+            yield from page.device_keys
+            if not page.next_token:
+                return
+            next_token = page.next_token
+
+    def count(self, user_id: str, *, status: str | None = None) -> int:
+        """How many device keys the user has (all pages)."""
+        return sum(1 for _ in self.iter_device_keys(user_id, status=status))
+
+    def update(
+        self,
+        user_id: str,
+        key_id: str,
+        *,
+        display_name: str | None = _UNSET,
+        custom_data: dict[str, Any] | None = _UNSET,
+    ) -> DeviceKey:
+        """Rename and/or enrich a device key; None clears a field, ``custom_data`` is replaced whole."""
+        changes = {
+            name: value
+            for name, value in (("display_name", display_name), ("custom_data", custom_data))
+            if value is not _UNSET
+        }
+        if not changes:
+            raise ValueError("update needs display_name and/or custom_data")
+        return DeviceKey.from_dict(self._call("PATCH", self._keys_path(user_id, key_id), changes))
+
+    def rename(self, user_id: str, key_id: str, display_name: str | None) -> DeviceKey:
+        return self.update(user_id, key_id, display_name=display_name)
+
+    def block(self, user_id: str, key_id: str, *, reason: str | None = None) -> DeviceKey:
+        """Admin only: the key stays listed but fails verification until unblocked."""
+        body = {"reason": reason} if reason is not None else {}
+        return DeviceKey.from_dict(self._call("POST", self._keys_path(user_id, key_id, "block"), body))
+
+    def unblock(self, user_id: str, key_id: str) -> DeviceKey:
+        return DeviceKey.from_dict(self._call("POST", self._keys_path(user_id, key_id, "unblock")))
+
+    def delete(self, user_id: str, key_id: str) -> None:
+        """Forget a device: the next time it shows up, it is new."""
+        self._call("DELETE", self._keys_path(user_id, key_id))
+
+    # --- transport ------------------------------------------------------------------
+
+    @staticmethod
+    def _keys_path(user_id: str, *parts: str) -> str:
+        if not user_id:
+            raise ValueError("user_id is required (or 'me' with a token)")
+        segments = ["v1", "users", user_id, "device-keys", *parts]
+        return "/" + "/".join(quote(segment, safe="") for segment in segments)
+
+    def _call(self, method: str, path: str, body: Any = None, *, query: dict[str, Any] | None = None) -> Any:
+        url = self.base_url + path + (f"?{urlencode(query)}" if query else "")
+        headers = {"accept": "application/json", "user-agent": USER_AGENT}
+        data = None
+        if body is not None:
+            data = json.dumps(body, separators=(",", ":")).encode()
+            headers["content-type"] = "application/json"
+        if self.token:
+            headers["authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - http(s) only
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                payload = response.read()
+        except urllib.error.HTTPError as error:
+            raise error_from_response(error.code, _json_or_none(error.read())) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            reason = getattr(error, "reason", error)
+            raise ConnectionFailed(f"cannot reach {self.base_url}: {reason}") from None
+        if not payload:
+            return None
+        document = _json_or_none(payload)
+        if document is None:
+            raise ConnectionFailed(f"{self.base_url} answered with something that is not JSON")
+        return document
+
+
+def _json_or_none(payload: bytes) -> Any:
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return None
+
+
+__all__ = ["SELF", "DeviceKeysClient", "DeviceKeysError"]
