@@ -81,6 +81,8 @@ class LocalApi:
         self._embedded: EmbeddedDynamoDB | None = None
         self._tables: TableSet | None = None
         self._httpd: _Server | None = None
+        self._journeys: Any = None
+        self.journeys_note = ""
         self.dynamodb_endpoint = ""
         self.restored_items = 0
         self.created_tables: list[str] = []
@@ -103,10 +105,13 @@ class LocalApi:
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         # Bind first: a busy port fails before anything else starts, and the issuer needs the URL.
         self._httpd = _Server((self.options.host, self.options.port), _RequestHandler)
-        self._start_dynamodb()
-        self._httpd.local_api = self._build_gateway()
+        self._connect_dynamodb()
+        routes = self._build_gateway()
+        self._start_journeys(routes.gateway.functions)  # before the tables: moto's mock resets its backends
+        self._prepare_tables()
+        self._httpd.local_api = routes
 
-    def _start_dynamodb(self) -> None:
+    def _connect_dynamodb(self) -> None:
         if self.options.dynamodb_endpoint:
             self.dynamodb_endpoint = self.options.dynamodb_endpoint
             if _is_local_endpoint(self.dynamodb_endpoint):
@@ -118,6 +123,8 @@ class LocalApi:
             self.dynamodb_endpoint = self._embedded.start()
         for name, value in _LOCAL_AWS_ENVIRONMENT.items():
             os.environ.setdefault(name, value)
+
+    def _prepare_tables(self) -> None:
         self._tables = TableSet(dynamodb_client(self.dynamodb_endpoint), self.table_names)
         self.created_tables = self._tables.ensure()
         snapshot = self.snapshot_path
@@ -156,6 +163,25 @@ class LocalApi:
         }
         return _Routes(gateway, issuer, self.url, health)
 
+    def _start_journeys(self, functions: LocalFunctions) -> None:
+        """Serve the journey routes with the template's state machines run by moto's Step Functions.
+
+        moto mocks AWS for the whole process while journeys run: with a DynamoDB in AWS itself it
+        would take over those requests too, so journeys are left out then.
+        """
+        if not resources("AWS::Serverless::StateMachine", self.options.template):
+            return
+        endpoint = self.options.dynamodb_endpoint
+        if endpoint and not _is_local_endpoint(endpoint):
+            self.journeys_note = "Journeys: off with a DynamoDB in AWS (they run on moto, which would intercept it)"
+            return
+        from .journeys import LocalJourneys  # noqa: PLC0415 - imports moto's Step Functions
+
+        journeys = LocalJourneys(functions, self.options.template)
+        journeys.__enter__()
+        self._journeys = journeys
+        self.journeys_note = "Journeys: the template's state machines, run by moto's Step Functions"
+
     def serve_forever(self) -> None:
         assert self._httpd is not None
         self._httpd.serve_forever(poll_interval=0.2)
@@ -177,6 +203,8 @@ class LocalApi:
             if routes is not None and self._tables is not None and self.snapshot_path is not None:
                 with routes.gateway.invocation_lock:  # no function is half-way through a write
                     saved = self._tables.save_snapshot(self.snapshot_path)
+        if self._journeys is not None:
+            self._journeys.__exit__(None, None, None)
         if self._embedded is not None:
             self._embedded.stop()
         return saved
@@ -195,6 +223,8 @@ class LocalApi:
         for logical_id, name in self.table_names.items():
             note = " (created)" if name in self.created_tables else ""
             lines.append(f"  {logical_id:<17} {name}{note}")
+        if self.journeys_note:
+            lines.append(self.journeys_note)
         if self.options.state_dir:
             persisted = f"{self.restored_items} items restored, saved on exit" if self.snapshot_path else "issuer key"
             lines.append(f"State: {self.options.state_dir} ({persisted})")
