@@ -1,0 +1,163 @@
+"""The ``devicekeys`` CLI against the local API: a register/verify/list flow as real processes, the rest in-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from devicekeys_client.cli import main
+
+from .conftest import LocalApi, subprocess_env
+
+pytestmark = pytest.mark.e2e
+
+
+def devicekeys(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a user would (``python -m devicekeys_client`` is the console script's module)."""
+    command = [sys.executable, "-m", "devicekeys_client", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=subprocess_env(**env), timeout=60, check=False)  # noqa: S603
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    return tmp_path / "keys" / "laptop.json"
+
+
+def test_register_verify_list_flow_as_processes(local_api: LocalApi, user_id: str, key_file: Path) -> None:
+    env = {
+        "DEVICEKEYS_URL": local_api.url,
+        "DEVICEKEYS_TOKEN": local_api.token(user_id),
+        "DEVICEKEYS_KEY_FILE": str(key_file),
+    }
+
+    keygen = devicekeys("keygen", "--json", env=env)
+    assert keygen.returncode == 0, keygen.stderr
+    created = json.loads(keygen.stdout)
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    private_d = json.loads(key_file.read_text())["jwk"]["d"]
+    assert "d" not in created["public_key"]
+
+    register = devicekeys("register", "--name", "Work laptop", "--data", '{"os": "linux"}', env=env)
+    assert register.returncode == 0, register.stderr
+    assert f"registered {created['key_id']} for {user_id} as 'Work laptop'" in register.stdout
+
+    verify = devicekeys("verify", env={**env, "DEVICEKEYS_TOKEN": ""})  # no token needed, --user names the user
+    assert verify.returncode == 2  # but without a token, which user?
+    assert "which user?" in verify.stderr
+    verify = devicekeys("verify", "--user", user_id, env={**env, "DEVICEKEYS_TOKEN": ""})
+    assert verify.returncode == 0, verify.stderr
+    assert f"known device of {user_id}: {created['key_id']} (Work laptop), active" in verify.stdout
+
+    listing = devicekeys("list", env=env)
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.splitlines()[0].split() == [
+        "KEY",
+        "ID",
+        "NAME",
+        "STATUS",
+        "ALG",
+        "CREATED",
+        "LAST",
+        "VERIFIED",
+    ]
+    assert f"{created['key_id']} *" in listing.stdout
+    assert "Work laptop" in listing.stdout
+    assert f"1 device key of {user_id} (* this device)" in listing.stdout
+
+    as_json = devicekeys("list", "--json", env=env)
+    assert json.loads(as_json.stdout)["count"] == 1
+    assert json.loads(as_json.stdout)["device_keys"][0]["custom_data"] == {"os": "linux"}
+
+    for result in (keygen, register, verify, listing, as_json):  # the private key never shows
+        assert private_d not in result.stdout + result.stderr
+
+
+def test_lifecycle_commands(
+    local_api: LocalApi,
+    user_id: str,
+    key_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEVICEKEYS_URL", local_api.url)
+    monkeypatch.setenv("DEVICEKEYS_TOKEN", local_api.token(user_id))
+    monkeypatch.setenv("DEVICEKEYS_KEY_FILE", str(key_file))
+    admin = ["--token", local_api.token("ops", admin=True), "--user", user_id]
+    assert main(["keygen"]) == 0
+    assert main(["register"]) == 0
+    capsys.readouterr()
+
+    assert main(["rename", "--name", "My work cellphone"]) == 0
+    assert "renamed" in capsys.readouterr().out
+    assert main(["update", "--data", '{"risk": "low"}']) == 0
+    capsys.readouterr()
+    assert main(["get", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert (record["display_name"], record["custom_data"]) == ("My work cellphone", {"risk": "low"})
+
+    assert main(["block", *admin, "--reason", "lost"]) == 0
+    assert main(["verify"]) == 1
+    assert "device_blocked" in capsys.readouterr().err
+    assert main(["list", "--status", "blocked"]) == 0
+    assert "1 blocked" in capsys.readouterr().out
+    assert main(["unblock", *admin]) == 0
+    assert main(["verify"]) == 0
+    assert main(["delete"]) == 0
+    assert main(["verify"]) == 1
+    assert "device_not_found" in capsys.readouterr().err
+
+
+def test_errors_are_clear_with_a_nonzero_exit(
+    local_api: LocalApi,
+    user_id: str,
+    key_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEVICEKEYS_URL", local_api.url)
+    monkeypatch.setenv("DEVICEKEYS_KEY_FILE", str(key_file))
+    monkeypatch.delenv("DEVICEKEYS_TOKEN", raising=False)
+
+    assert main(["verify", "--user", user_id]) == 2  # no key yet
+    assert "devicekeys keygen" in capsys.readouterr().err
+    assert main(["keygen"]) == 0
+    assert main(["keygen"]) == 2  # never overwrite a key silently
+    assert "--force" in capsys.readouterr().err
+
+    assert main(["list", "--user", user_id]) == 1  # no token
+    err = capsys.readouterr().err
+    assert "unauthorized" in err
+    assert "DEVICEKEYS_TOKEN" in err
+
+    assert main(["list", "--user", user_id, "--json"]) == 1
+    assert json.loads(capsys.readouterr().err)["error"]["code"] == "unauthorized"
+
+    assert main(["list", "--user", user_id, "--url", "http://127.0.0.1:9"]) == 1
+    assert "connection_failed" in capsys.readouterr().err
+
+    os.chmod(key_file, 0o644)
+    assert main(["verify", "--user", user_id]) == 2
+    assert "chmod 600" in capsys.readouterr().err
+
+
+def test_options_work_before_or_after_the_command(
+    local_api: LocalApi, user_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = local_api.token(user_id)
+    assert main(["--url", local_api.url, "--token", token, "--json", "list"]) == 0
+    assert json.loads(capsys.readouterr().out)["count"] == 0
+    assert main(["list", "--url", local_api.url, "--token", token, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["count"] == 0
+
+
+def test_the_local_token_command(local_api: LocalApi, user_id: str) -> None:
+    command = [sys.executable, "-m", "devicekeys_local", "token", "--sub", user_id, "--admin", "--url", local_api.url]
+    result = subprocess.run(command, capture_output=True, text=True, env=subprocess_env(), timeout=60, check=False)  # noqa: S603
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert main(["list", "--url", local_api.url, "--token", token, "--json", "--user", "anyone-else"]) == 0

@@ -1,0 +1,65 @@
+"""The OpenAPI document and Swagger UI page the local API serves."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+import pytest
+from devicekeys.inputs import SCHEMAS
+from devicekeys_local.template import function_definitions
+
+from .conftest import LocalApi
+
+pytestmark = pytest.mark.e2e
+
+
+def fetch(local_api: LocalApi, path: str) -> tuple[str, bytes]:
+    with urllib.request.urlopen(local_api.url + path, timeout=30) as response:  # noqa: S310
+        return response.headers["content-type"], response.read()
+
+
+@pytest.fixture(scope="module")
+def document(local_api: LocalApi) -> dict[str, Any]:
+    content_type, body = fetch(local_api, "/openapi.json")
+    assert content_type == "application/json"
+    return dict(json.loads(body))
+
+
+def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
+    validator = pytest.importorskip("openapi_spec_validator")
+    validator.validate(document)
+    assert document["openapi"].startswith("3.1")
+
+
+def test_every_template_route_is_documented_with_its_access(document: dict[str, Any]) -> None:
+    for function in function_definitions():
+        for route in function.routes:
+            operation = document["paths"][route.path][route.method.lower()]
+            assert operation["security"] == ([] if route.open else [{"JwtAuthorizer": []}]), route
+            assert operation["summary"], route
+    scheme = document["components"]["securitySchemes"]["JwtAuthorizer"]
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+
+
+def test_request_bodies_are_the_schemas_the_functions_enforce(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for name, schema in SCHEMAS.items():
+        assert schemas[name] == schema
+    register = document["paths"]["/v1/users/{user_id}/device-keys"]["post"]
+    assert register["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/RegisterRequest"
+    }
+    assert set(register["responses"]) >= {"201", "400", "401", "403", "409", "413"}
+    listing = document["paths"]["/v1/users/{user_id}/device-keys"]["get"]
+    assert {p["name"] for p in listing["parameters"]} == {"user_id", "status", "limit", "next_token"}
+    delete = document["paths"]["/v1/users/{user_id}/device-keys/{key_id}"]["delete"]
+    assert "content" not in delete["responses"]["204"]
+
+
+def test_swagger_ui_page_loads_the_document(local_api: LocalApi) -> None:
+    content_type, body = fetch(local_api, "/docs")
+    assert content_type.startswith("text/html")
+    assert b'url: "/openapi.json"' in body
+    assert b"swagger-ui-bundle.js" in body
