@@ -24,7 +24,7 @@ from typing import Any
 
 from .client import DeviceKeysClient
 from .device import ALGORITHMS, DeviceKeyPair
-from .errors import DeviceKeysError, Unauthorized
+from .errors import NOT_KNOWN, DeviceKeysError, Unauthorized
 from .models import DeviceKey
 
 DEFAULT_URL = "http://127.0.0.1:3000"
@@ -136,7 +136,7 @@ def cmd_keygen(session: Session) -> None:
     device.save(path)
     session.emit(
         {"key_id": device.key_id, "alg": device.alg, "key_file": str(path), "public_key": device.public_jwk},
-        f"created a {device.alg} device key in {path} (owner-only)\nkey_id: {device.key_id}",
+        f"created a device key ({device.alg}) in {path}, readable by you only\nkey_id: {device.key_id}",
     )
 
 
@@ -152,7 +152,11 @@ def cmd_register(session: Session) -> None:
 
 
 def cmd_verify(session: Session) -> None:
-    result = session.client.verify(session.user, session.device())
+    try:
+        result = session.client.verify(session.user, session.device())
+    except NOT_KNOWN:
+        print(f"devicekeys: not a known device of {session.user}", file=sys.stderr)
+        raise
     name = f" ({result.device_key.display_name})" if result.device_key.display_name else ""
     session.emit(result.to_dict(), f"known device of {session.user}: {result.key_id}{name}, {result.status}")
 
