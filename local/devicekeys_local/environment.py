@@ -9,7 +9,7 @@ function settings use and fails loudly on anything else, rather than guessing a 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,7 +106,7 @@ class Resolver:
         return {k: v for k, v in ((k, self.resolve(v)) for k, v in value.items()) if v is not NO_VALUE}
 
     def _intrinsic(self, name: str, argument: Any) -> Any:
-        handlers = {
+        handlers: dict[str, Callable[[Any], Any]] = {
             "Ref": self._ref,
             "Condition": self.condition,
             "Fn::If": self._if,

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -95,6 +95,10 @@ class DevIssuer:
         public = dict(self._key.as_dict(private=False))
         public.update({"kid": self.key_id, "alg": ALGORITHM, "use": "sig"})
         return {"keys": [public]}
+
+    def public_keys(self) -> KeySet:
+        """What the authorizer verifies with: the public half only."""
+        return KeySet.import_key_set(cast(Any, self.jwks()))
 
     def discovery(self, jwks_uri: str) -> dict[str, Any]:
         """An OpenID discovery document, so OIDC tooling can find the local keys."""

@@ -17,15 +17,13 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
-
-from joserfc.jwk import KeySet
 
 from .dynamodb import SNAPSHOT_FILE_NAME, EmbeddedDynamoDB, TableSet, dynamodb_client
 from .environment import (
@@ -90,8 +88,9 @@ class LocalApi:
     @property
     def url(self) -> str:
         assert self._httpd is not None
-        host, port = self._httpd.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else host
+        address, port = self._httpd.server_address[:2]
+        host = address.decode() if isinstance(address, bytes) else address
+        shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}"
 
     @property
@@ -139,7 +138,7 @@ class LocalApi:
         resolver = Resolver(resolve_parameters(overrides, template), self.table_names, template)
         policy = _token_policy(resolver)
         issuer = DevIssuer(load_or_create_key(self.options.state_dir), policy)
-        authorizer = JwtAuthorizer(KeySet.import_key_set(issuer.jwks()), policy)
+        authorizer = JwtAuthorizer(issuer.public_keys(), policy)
 
         functions = LocalFunctions(template)
         environments = {}
@@ -280,9 +279,11 @@ class _Routes:
         self.health = health
         self._openapi: bytes | None = None
 
-    def handle(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client: str) -> Any:
+    def handle(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client: str
+    ) -> GatewayResponse:
         path = target.partition("?")[0]
-        local = {
+        local: Callable[[], GatewayResponse] | None = {
             ("GET", "/openapi.json"): self._openapi_json,
             ("GET", "/docs"): lambda: GatewayResponse(
                 200, [("content-type", "text/html; charset=utf-8")], swagger_ui_page()

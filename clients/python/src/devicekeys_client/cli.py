@@ -1,4 +1,4 @@
-"""``devicekeys``: this machine as a device of the devicekeys API, from a shell.
+"""devicekeys: this machine as a device of the devicekeys API, from a shell.
 
 The device key lives in ``--key-file`` (owner-only permissions, like an SSH key); only proofs
 signed with it are sent. Configuration comes from options or the environment:

@@ -31,8 +31,11 @@ def _generate(alg: str, rsa_bits: int) -> Any:
     raise ValueError(f"unsupported algorithm {alg!r}; choose one of {', '.join(ALGORITHMS)}")
 
 
+_KEY_TYPES: dict[str, Any] = {"EC": ECKey, "OKP": OKPKey, "RSA": RSAKey}
+
+
 def _import(jwk: dict[str, Any]) -> Any:
-    return {"EC": ECKey, "OKP": OKPKey, "RSA": RSAKey}[jwk["kty"]].import_key(jwk)
+    return _KEY_TYPES[jwk["kty"]].import_key(jwk)
 
 
 @dataclass
