@@ -43,7 +43,7 @@ def gateway_message(status: int, message: str, **headers: str) -> GatewayRespons
 class HttpApiGateway:
     """Routes requests to the functions, one invocation at a time.
 
-    Lambda runs one request per execution environment; here the nine functions share one
+    Lambda runs one request per execution environment; here the functions share one
     process, and Powertools keeps per-process state (the resolver's current event, logger keys,
     metrics), so invocations are serialized. Each runs with its own environment variables.
     """

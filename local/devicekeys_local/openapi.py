@@ -1,6 +1,6 @@
 """One OpenAPI document for the whole API, and a Swagger UI page to try it.
 
-Each function's Powertools resolver (its module's ``app``) describes its own route; the nine
+Each function's Powertools resolver (its module's ``app``) describes its own route; their
 descriptions are merged, then completed with what the resolvers cannot know: the request
 bodies (the very JSON Schemas the functions validate with, ``devicekeys.inputs.SCHEMAS``),
 the responses and error codes of DESIGN.md, and the JWT authorizer from ``template.yaml``.
@@ -251,49 +251,49 @@ def _operation(
     open_route: bool,
     schemas: dict[str, Any],
 ) -> dict[str, Any]:
-    doc = OPERATIONS.get(logical_id, OperationDoc(200, None))
+    doc = OPERATIONS.get(logical_id)
+    name = logical_id.removesuffix("Function")
     operation: dict[str, Any] = {
-        "operationId": logical_id.removesuffix("Function")[0].lower() + logical_id.removesuffix("Function")[1:],
+        "operationId": name[0].lower() + name[1:],
         "summary": summary,
         "description": module_doc.strip(),
-        "tags": ["device keys"],
+        "tags": ["device keys" if doc else "other"],
         "parameters": [
             {**parameter, "description": _PATH_PARAMETERS.get(parameter["name"], "")}
             for parameter in generated.get("parameters", [])
         ],
         "security": [] if open_route else [{SECURITY_SCHEME: []}],
     }
-    if doc.query:
-        for name, schema in schemas[doc.query]["properties"].items():
-            operation["parameters"].append({"name": name, "in": "query", "required": False, "schema": schema})
-    if doc.request:
+    if doc and doc.query:
+        for parameter, schema in schemas[doc.query]["properties"].items():
+            operation["parameters"].append({"name": parameter, "in": "query", "required": False, "schema": schema})
+    if doc and doc.request:
         required = bool(schemas[doc.request].get("required") or schemas[doc.request].get("minProperties"))
-        operation["requestBody"] = {
-            "required": required,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{doc.request}"}}},
-        }
-    responses: dict[str, Any] = {}
-    if doc.response is None and logical_id not in OPERATIONS:
-        responses["200"] = {"description": "success", "content": {"application/json": {"schema": {}}}}
-        responses["default"] = {
-            "description": "error",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-    elif doc.response:
-        responses[str(doc.success)] = {
-            "description": "success",
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{doc.response}"}}},
+        operation["requestBody"] = {"required": required, "content": _json_content(doc.request)}
+    operation["responses"] = _responses(doc, open_route=open_route)
+    return operation
+
+
+def _json_content(schema_name: str | None) -> dict[str, Any]:
+    schema = {"$ref": f"#/components/schemas/{schema_name}"} if schema_name else {}
+    return {"application/json": {"schema": schema}}
+
+
+def _responses(doc: OperationDoc | None, *, open_route: bool) -> dict[str, Any]:
+    """Success, the documented error codes grouped by status, and the authorizer's 401 on protected routes."""
+    if doc is None:  # a function DESIGN.md does not describe: what every function may answer
+        responses: dict[str, Any] = {
+            "200": {"description": "success", "content": _json_content(None)},
+            "default": {"description": "error", "content": _json_content("Error")},
         }
     else:
-        responses[str(doc.success)] = {"description": "success, no content"}
-    by_status: dict[int, list[str]] = {}
-    for code in (*doc.errors, "service_unavailable"):
-        by_status.setdefault(ERROR_STATUS[code], []).append(code)
-    for status, codes in sorted(by_status.items()):
-        responses[str(status)] = {
-            "description": "error: " + ", ".join(codes),
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
+        success = {"description": "success", "content": _json_content(doc.response)}
+        responses = {str(doc.success): success if doc.response else {"description": "success, no content"}}
+        by_status: dict[int, list[str]] = {}
+        for code in (*doc.errors, "service_unavailable"):
+            by_status.setdefault(ERROR_STATUS[code], []).append(code)
+        for status, codes in by_status.items():
+            responses[str(status)] = {"description": "error: " + ", ".join(codes), "content": _json_content("Error")}
     if not open_route:
         # The authorizer answers before the function runs; a function's own 401s share the status.
         gateway = {"$ref": "#/components/schemas/GatewayError"}
@@ -304,8 +304,7 @@ def _operation(
             "description": f"{own['description']}; {description}" if own else description,
             "content": {"application/json": {"schema": schema}},
         }
-    operation["responses"] = dict(sorted(responses.items()))
-    return operation
+    return dict(sorted(responses.items()))
 
 
 def swagger_ui_page(openapi_url: str = "/openapi.json") -> bytes:

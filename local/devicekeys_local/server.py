@@ -95,11 +95,13 @@ class LocalApi:
 
     @property
     def snapshot_path(self) -> Path | None:
-        uses_snapshot = self.options.state_dir is not None and self.options.dynamodb_endpoint is None
-        return self.options.state_dir / SNAPSHOT_FILE_NAME if uses_snapshot and self.options.state_dir else None
+        """Where the embedded tables are saved; None when nothing is (no state dir, or another DynamoDB)."""
+        if self.options.state_dir is None or self.options.dynamodb_endpoint:
+            return None
+        return self.options.state_dir / SNAPSHOT_FILE_NAME
 
     def start(self) -> None:
-        # One process runs the nine functions: Powertools warns that they share its metric state.
+        # One process runs every function: Powertools warns that they share its metric state.
         warnings.filterwarnings("ignore", message="Dimension 'operation' has already been added")
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         # Bind first: a busy port fails before anything else starts, and the issuer needs the URL.
@@ -145,7 +147,7 @@ class LocalApi:
         for logical_id in functions.definitions:
             environment = function_environment(logical_id, resolver)
             environment["DYNAMODB_ENDPOINT"] = self.dynamodb_endpoint
-            # Nine functions share this process and Powertools' metric state: metrics would be wrong.
+            # The functions share this process and Powertools' metric state: metrics would be wrong.
             environment["POWERTOOLS_METRICS_DISABLED"] = "true"
             environments[logical_id] = environment
             for directory in reversed(layer_directories(logical_id, template)):
