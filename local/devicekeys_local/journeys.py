@@ -110,12 +110,17 @@ def journey_definitions(path: Path = TEMPLATE) -> list[JourneyDefinition]:
 
 @dataclass(frozen=True)
 class JourneyExecution:
-    """How an execution ended, with its output parsed; ``error``/``cause`` when it failed."""
+    """How an execution ended, with its output parsed; ``error``/``cause`` when it failed.
+
+    ``states`` names every state entered, in order (a Map's inner states once per item): the
+    path the execution took, for tests that must show which branch ran.
+    """
 
     status: str
     output: Any = None
     error: str | None = None
     cause: str | None = None
+    states: tuple[str, ...] = ()
 
     def sync_response(self) -> dict[str, Any]:
         """The members of a StartSyncExecution response that callers read."""
@@ -139,6 +144,8 @@ class LambdaRouter:
 
     functions: LocalFunctions
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    # (function, errorType) of every invocation that ended in an exception
+    failures: list[tuple[str, str]] = field(default_factory=list)
     _faults: dict[str, deque[Exception]] = field(default_factory=lambda: defaultdict(deque))
     _before: dict[str, deque[Callable[[], None]]] = field(default_factory=lambda: defaultdict(deque))
 
@@ -171,6 +178,7 @@ class LambdaRouter:
         except (ServiceException, HTTPException):  # the Lambda service failed: the function never ran
             raise
         except Exception as exc:  # the Lambda runtime reports any exception the same way
+            self.failures.append((logical_id, type(exc).__name__))
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(lambda_error_document(exc)).encode()
         return json.dumps(result).encode()
@@ -212,6 +220,8 @@ class LocalJourneys:
         self._stack: ExitStack | None = None
         self._client: Any = None
         self._created: set[str] = set()
+        # every execution run, by journey name, in order (the starter's included)
+        self.executions: list[tuple[str, JourneyExecution]] = []
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -271,12 +281,27 @@ class LocalJourneys:
                 raise TimeoutError(f"{journey} still running after {self.timeout_seconds}s")
             time.sleep(0.005)
         output = described.get("output")
-        return JourneyExecution(
+        execution = JourneyExecution(
             status=described["status"],
             output=json.loads(output) if output is not None else None,
             error=described.get("error"),
             cause=described.get("cause"),
+            states=self._entered_states(execution_arn),
         )
+        self.executions.append((journey, execution))
+        return execution
+
+    def _entered_states(self, execution_arn: str) -> tuple[str, ...]:
+        names: list[str] = []
+        request: dict[str, Any] = {"executionArn": execution_arn}
+        while True:
+            page = self._client.get_execution_history(**request)
+            for event in page["events"]:
+                if event["type"].endswith("StateEntered"):
+                    names.append(event["stateEnteredEventDetails"]["name"])
+            if not page.get("nextToken"):
+                return tuple(names)
+            request["nextToken"] = page["nextToken"]
 
     def start_sync_execution(self, state_machine: str, input_document: str) -> dict[str, Any]:
         """StartSyncExecution, as the starter function calls it on AWS."""
