@@ -92,6 +92,8 @@ class Journeys:
         if status == "TIMED_OUT":
             raise JourneyTimedOut("the journey did not finish in time")
         error, cause = result.get("error"), result.get("cause")
+        if error == "Lambda.TooManyRequestsException":  # throttled beyond the journey's retries
+            raise errors.ServiceUnavailable("too many requests right now; retry shortly")
         domain_error = getattr(errors, str(error), None)
         if isinstance(domain_error, type) and issubclass(domain_error, DeviceKeysError):
             raise domain_error(_message(cause))
