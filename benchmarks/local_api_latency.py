@@ -49,16 +49,24 @@ def start(port: int) -> tuple[subprocess.Popen[bytes], float, float]:
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
+    deadline = started + 60
     while True:
         if process.poll() is not None:
             raise RuntimeError(f"serve exited with {process.returncode}")
+        if time.perf_counter() > deadline:
+            stop(process)
+            raise RuntimeError("serve was not ready within 60 s")
         try:
             with urllib.request.urlopen(url + "/_local/health", timeout=5):  # noqa: S310 - http only
                 break
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.01)
     ready = time.perf_counter() - started
-    DeviceKeysClient(url).issue_challenge("warm-up", "verify")
+    try:
+        DeviceKeysClient(url).issue_challenge("warm-up", "verify")
+    except Exception:
+        stop(process)
+        raise
     first_call = time.perf_counter() - started
     return process, ready, first_call
 

@@ -73,6 +73,19 @@ class LocalServer:
         return self.process.returncode
 
 
+_STARTED: list[LocalServer] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_server_outlives_the_session() -> Iterator[None]:
+    """A test that fails half-way must not leave a server running after pytest exits."""
+    yield
+    for server in _STARTED:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait()
+
+
 def start_server(log_dir: Path, *args: str, port: int | None = None, timeout: float = 30.0) -> LocalServer:
     """Run ``python -m devicekeys_local serve`` and wait until it answers."""
     port = port or free_port()
@@ -82,6 +95,7 @@ def start_server(log_dir: Path, *args: str, port: int | None = None, timeout: fl
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=subprocess_env())  # noqa: S603
     server = LocalServer(f"http://127.0.0.1:{port}", port, process, log_path)
+    _STARTED.append(server)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
