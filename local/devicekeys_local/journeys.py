@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 import traceback
 import uuid
@@ -49,6 +50,7 @@ STATE_MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/devicekeys-local-journeys"
 # moto executes state machines only when asked to; otherwise executions stay RUNNING forever.
 SFN_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}}
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
+HISTORY = 1000  # executions and invocations kept for inspection
 
 
 @dataclass(frozen=True)
@@ -143,9 +145,10 @@ class LambdaRouter:
     """
 
     functions: LocalFunctions
-    calls: list[tuple[str, Any]] = field(default_factory=list)
-    # (function, errorType) of every invocation that ended in an exception
-    failures: list[tuple[str, str]] = field(default_factory=list)
+    # the latest invocations (function, payload), and those that raised (function, errorType);
+    # bounded, so a long-running local API does not grow without end
+    calls: deque[tuple[str, Any]] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    failures: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=HISTORY))
     _faults: dict[str, deque[Exception]] = field(default_factory=lambda: defaultdict(deque))
     _before: dict[str, deque[Callable[[], None]]] = field(default_factory=lambda: defaultdict(deque))
 
@@ -220,8 +223,9 @@ class LocalJourneys:
         self._stack: ExitStack | None = None
         self._client: Any = None
         self._created: set[str] = set()
-        # every execution run, by journey name, in order (the starter's included)
-        self.executions: list[tuple[str, JourneyExecution]] = []
+        self._creating = threading.Lock()  # the local API serves requests from several threads
+        # the latest executions, by journey name, in order (the starter's included)
+        self.executions: deque[tuple[str, JourneyExecution]] = deque(maxlen=HISTORY)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -262,12 +266,13 @@ class LocalJourneys:
             raise RuntimeError("use LocalJourneys as a context manager")
         if journey not in self.definitions:
             raise KeyError(f"no journey {journey!r}; the template has {sorted(self.definitions)}")
-        if journey not in self._created:  # on first use: parsing a definition is the slow part
-            definition = self.definitions[journey]
-            self._client.create_state_machine(
-                name=journey, definition=definition.definition(), roleArn=STATE_MACHINE_ROLE, type=definition.type
-            )
-            self._created.add(journey)
+        with self._creating:
+            if journey not in self._created:  # on first use: parsing a definition is the slow part
+                definition = self.definitions[journey]
+                self._client.create_state_machine(
+                    name=journey, definition=definition.definition(), roleArn=STATE_MACHINE_ROLE, type=definition.type
+                )
+                self._created.add(journey)
         text = document if isinstance(document, str) else json.dumps(document)
         execution_arn = self._client.start_execution(
             stateMachineArn=state_machine_arn(journey), name=uuid.uuid4().hex, input=text

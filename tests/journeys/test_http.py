@@ -60,7 +60,7 @@ def test_a_body_naming_a_user_is_refused_before_any_journey_runs(journeys: Journ
     result = api.call("POST", route("count-devices"), {"user_id": "bob"}, as_user="alice")
 
     assert_error(result, 400, "invalid_request")
-    assert journeys.local.executions == []
+    assert not journeys.local.executions
 
 
 def test_another_users_proof_cannot_rename_their_device(journeys: Journeys, api: Api) -> None:
@@ -95,7 +95,7 @@ def test_another_users_proofs_cannot_make_the_single_device_policy_delete_their_
 def test_without_a_token_the_function_refuses_an_authenticated_journey_too(journeys: Journeys, api: Api) -> None:
     # API Gateway's JWT authorizer answers 401 first; the function does not rely on it.
     assert_error(api.call("POST", route("count-devices"), {}), 403, "forbidden")
-    assert journeys.local.executions == []
+    assert not journeys.local.executions
 
 
 def test_a_journey_that_fails_on_its_input_answers_like_the_api(journeys: Journeys, api: Api) -> None:
@@ -156,7 +156,7 @@ def test_a_body_that_is_not_a_small_json_object_is_refused(
     journeys: Journeys, api: Api, raw_body: bytes, status: int, code: str
 ) -> None:
     assert_error(api.call("POST", route("login-registered-device"), raw_body=raw_body), status, code)
-    assert journeys.local.executions == []
+    assert not journeys.local.executions
 
 
 def test_the_starter_is_not_for_direct_invocation(journeys: Journeys) -> None:

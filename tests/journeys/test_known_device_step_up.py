@@ -31,7 +31,7 @@ def test_a_device_without_a_key_steps_up_without_calling_verify(journeys: Journe
     output = journeys.succeeded(JOURNEY, {"user_id": "alice"})
 
     assert output == {"outcome": "step_up_required", "step_up": "otp", "user_id": "alice", "reason": "no_device_proof"}
-    assert journeys.router.calls == []
+    assert not journeys.router.calls
 
 
 def test_a_proof_that_does_not_verify_steps_up_too(journeys: Journeys) -> None:

@@ -93,7 +93,7 @@ def test_a_proof_over_an_expired_challenge_is_rejected(journeys: Journeys) -> No
 def test_a_missing_field_fails_the_execution_as_an_invalid_request(journeys: Journeys, document: dict) -> None:
     execution = journeys.run(JOURNEY, document)
     assert (execution.status, execution.error) == ("FAILED", "InvalidRequest")
-    assert journeys.router.calls == []
+    assert not journeys.router.calls
 
 
 def test_a_malformed_user_id_fails_with_the_functions_own_error_name(journeys: Journeys) -> None:

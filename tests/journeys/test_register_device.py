@@ -109,7 +109,7 @@ def test_an_unknown_field_fails_the_execution_like_an_http_body_would(journeys: 
 def test_a_missing_proof_fails_the_execution_before_any_call(journeys: Journeys) -> None:
     execution = journeys.run(JOURNEY, {"user_id": "alice", "display_name": "x"})
     assert (execution.status, execution.error) == ("FAILED", "InvalidRequest")
-    assert journeys.router.calls == []
+    assert not journeys.router.calls
 
 
 def test_the_rejection_message_is_the_functions_message_not_its_stack_trace(journeys: Journeys) -> None:

@@ -75,4 +75,4 @@ def test_a_name_the_api_would_refuse_fails_the_execution_as_an_invalid_request(j
 def test_a_missing_device_name_fails_the_execution_before_any_call(journeys: Journeys) -> None:
     execution = journeys.run(JOURNEY, {"user_id": "alice", "proof": "a.b.c", "client_data": {}})
     assert (execution.status, execution.error) == ("FAILED", "InvalidRequest")
-    assert journeys.router.calls == []
+    assert not journeys.router.calls

@@ -120,9 +120,11 @@ def test_a_device_deleted_meanwhile_by_another_session_counts_as_removed(journey
         journeys.register("alice", other)
     journeys.router.before_next("DeleteDeviceKeyFunction", lambda: journeys.delete("alice", others[0].key_id))
 
-    output = journeys.succeeded(JOURNEY, _policy(journeys, device_for("ES256", 0)))
+    execution = journeys.run(JOURNEY, _policy(journeys, device_for("ES256", 0)))
 
-    assert (output["outcome"], output["removed"]) == ("registered", 2)
+    assert (execution.output["outcome"], execution.output["removed"]) == ("registered", 2)
+    assert ("DeleteDeviceKeyFunction", "DeviceNotFound") in journeys.router.failures
+    assert execution.states.count("DeleteDevice") == 2 and execution.states.count("AlreadyGone") == 1
     assert journeys.key_ids("alice") == [device_for("ES256", 0).key_id]
 
 
@@ -138,4 +140,4 @@ def test_the_registration_object_cannot_name_another_user(journeys: Journeys) ->
 def test_a_missing_registration_proof_fails_the_execution_before_any_call(journeys: Journeys) -> None:
     execution = journeys.run(JOURNEY, {"user_id": "alice", "proof": "a.b.c", "registration": {}})
     assert (execution.status, execution.error) == ("FAILED", "InvalidRequest")
-    assert journeys.router.calls == []
+    assert not journeys.router.calls
