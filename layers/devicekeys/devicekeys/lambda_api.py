@@ -135,6 +135,9 @@ class FunctionRuntime:
         @self.metrics.log_metrics
         @self.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
         def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+            # Powertools' logger state is per process: keep this function's key even when several
+            # functions share one (tests, the local API).
+            self.logger.append_keys(operation=self.operation)
             if is_http_event(event):
                 return self.app.resolve(event, context)
             return self._direct(direct, event)
