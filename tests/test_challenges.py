@@ -56,3 +56,10 @@ def test_a_challenge_is_bound_to_its_user_and_purpose_and_consumed_by_a_mismatch
             service.consume(issued.challenge, user_id=user, purpose=purpose)
         with pytest.raises(ChallengeNotFound):
             service.consume(issued.challenge, user_id="alice", purpose="verify")
+
+
+def test_all_models_share_one_dynamodb_client(dynamodb: Any) -> None:
+    # one botocore client per process: DynamoDB's service model is loaded once per cold start
+    models = build_models(Settings.from_env())
+    clients = {id(model._get_connection().connection.client) for model in vars(models).values()}
+    assert len(clients) == 1
