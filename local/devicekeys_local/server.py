@@ -349,6 +349,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
 
+    def __getattr__(self, name: str) -> Any:
+        # API Gateway answers any method (an unknown one with 404), never http.server's 501.
+        if name.startswith("do_"):
+            return self.do_GET
+        raise AttributeError(name)
+
     def _handle(self) -> None:
         started = time.perf_counter()
         routes = self.server.local_api
