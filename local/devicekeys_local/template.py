@@ -41,7 +41,8 @@ _CfnLoader.add_multi_constructor("!", _tag)
 @cache
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     with path.open() as handle:
-        return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+        template: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return template
 
 
 def resources(of_type: str, path: Path = TEMPLATE) -> dict[str, dict[str, Any]]:
