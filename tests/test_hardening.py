@@ -12,24 +12,11 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from conftest import Api, HttpResult, device_for
+from devicekeys.errors import ERROR_STATUS as DOCUMENTED
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 KEYS = "/v1/users/alice/device-keys"
-DOCUMENTED = {
-    "invalid_request": 400,
-    "unsupported_key": 400,
-    "invalid_proof": 401,
-    "challenge_expired": 401,
-    "challenge_not_found": 401,
-    "forbidden": 403,
-    "device_blocked": 403,
-    "device_not_found": 404,
-    "route_not_found": 404,
-    "device_key_exists": 409,
-    "device_limit_reached": 409,
-    "payload_too_large": 413,
-}
 
 
 def assert_documented(result: HttpResult) -> None:

@@ -85,20 +85,6 @@ OPERATIONS = {
     ),
 }
 
-ERROR_STATUS = {
-    "invalid_request": 400,
-    "unsupported_key": 400,
-    "invalid_proof": 401,
-    "challenge_expired": 401,
-    "challenge_not_found": 401,
-    "forbidden": 403,
-    "device_blocked": 403,
-    "device_not_found": 404,
-    "device_key_exists": 409,
-    "device_limit_reached": 409,
-    "payload_too_large": 413,
-    "service_unavailable": 503,
-}
 
 _TIMESTAMP = {"type": "string", "format": "date-time"}
 _OPTIONAL_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
@@ -156,7 +142,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "error": {
                 "type": "object",
                 "properties": {
-                    "code": {"type": "string", "description": "one of: " + ", ".join(ERROR_STATUS)},
+                    "code": {"type": "string"},  # enum: devicekeys.errors.ERROR_STATUS, added when built
                     "message": {"type": "string"},
                 },
                 "required": ["code", "message"],
@@ -181,7 +167,8 @@ _PATH_PARAMETERS = {
 
 def openapi_document(functions: LocalFunctions, *, issuer: str | None = None) -> dict[str, Any]:
     """The merged document. Imports every function (and pydantic, which Powertools uses for this)."""
-    from devicekeys.inputs import SCHEMAS  # noqa: PLC0415 - the layer is on sys.path once serve has set it up
+    from devicekeys.errors import ERROR_STATUS  # noqa: PLC0415 - the layer is on sys.path once serve has set it up
+    from devicekeys.inputs import SCHEMAS  # noqa: PLC0415
 
     template = load_template(TEMPLATE)
     document: dict[str, Any] = {
@@ -198,6 +185,8 @@ def openapi_document(functions: LocalFunctions, *, issuer: str | None = None) ->
             "securitySchemes": {SECURITY_SCHEME: _security_scheme(issuer)},
         },
     }
+    error_code = document["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
+    error_code["enum"] = list(ERROR_STATUS)
     for logical_id, definition in functions.definitions.items():
         module = functions.module(logical_id)
         generated = json.loads(module.app.get_openapi_json_schema(title="devicekeys", version="1.0.0"))["paths"]
@@ -289,6 +278,8 @@ def _responses(doc: OperationDoc | None, *, open_route: bool) -> dict[str, Any]:
     else:
         success = {"description": "success", "content": _json_content(doc.response)}
         responses = {str(doc.success): success if doc.response else {"description": "success, no content"}}
+        from devicekeys.errors import ERROR_STATUS  # noqa: PLC0415 - see openapi_document
+
         by_status: dict[int, list[str]] = {}
         for code in (*doc.errors, "service_unavailable"):
             by_status.setdefault(ERROR_STATUS[code], []).append(code)

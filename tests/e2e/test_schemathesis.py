@@ -8,26 +8,12 @@ from typing import Any
 
 import pytest
 import schemathesis
+from devicekeys.errors import ERROR_STATUS
 from hypothesis import HealthCheck, settings
 
 from .conftest import LocalApi
 
 pytestmark = pytest.mark.e2e
-
-ERROR_STATUS = {
-    "invalid_request": 400,
-    "unsupported_key": 400,
-    "invalid_proof": 401,
-    "challenge_expired": 401,
-    "challenge_not_found": 401,
-    "forbidden": 403,
-    "device_blocked": 403,
-    "device_not_found": 404,
-    "route_not_found": 404,
-    "device_key_exists": 409,
-    "device_limit_reached": 409,
-    "payload_too_large": 413,
-}
 
 
 @pytest.fixture(scope="module")

@@ -82,3 +82,6 @@ VERIFY_FAILURES: tuple[type[DeviceKeysError], ...] = (
     DeviceBlocked,
     DeviceNotFound,
 )
+
+# Every code a client of the device-key API may see, with its HTTP status: the table in README.
+ERROR_STATUS: dict[str, int] = {error.code: error.status for error in DeviceKeysError.__subclasses__()}
