@@ -18,7 +18,7 @@ from .common import use_project_paths
 use_project_paths()
 
 from devicekeys_client import DeviceKeyPair  # noqa: E402 - importable once the project paths are set
-from devicekeys_local.events import LambdaContext, http_event  # noqa: E402
+from devicekeys_local.events import LambdaContext, caller_claims  # noqa: E402
 from devicekeys_local.functions import LocalFunctions  # noqa: E402
 
 OPERATIONS = ("challenge", "register", "verify", "get", "list", "update", "block", "unblock", "delete")
@@ -45,7 +45,6 @@ FUNCTION_DIR_OF = {
     "unblock": "unblock_device_key",
     "delete": "delete_device_key",
 }
-ADMIN_SCOPE = "device-keys/admin"
 LIST_KEYS = 3  # keys of the user whose list is measured: a typical handful
 
 
@@ -90,18 +89,13 @@ class Workbench:
         match = self.functions.match(method, path)
         if match is None:
             raise LookupError(f"no route for {method} {path}")
-        claims = None
-        if user is not None:
-            claims = {"sub": user, "scope": ADMIN_SCOPE if admin else "openid"}
-        event = http_event(
-            method=match.route.method,
-            route_path=match.route.path,
+        event = self.functions.http_event_for(
+            match,
             raw_path=path,
-            path_parameters=match.path_parameters,
             query=query,
             headers={"content-type": "application/json"},
             body=None if body is None else json.dumps(body).encode(),
-            claims=claims,
+            claims=None if user is None else caller_claims(user, admin=admin),
         )
         return match.function.logical_id, event
 

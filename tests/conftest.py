@@ -30,12 +30,12 @@ os.environ.update(
 
 from devicekeys_client import DeviceKeyPair
 from devicekeys_local.atomic_moto import atomic_dynamodb_requests
+from devicekeys_local.events import caller_claims
 from devicekeys_local.functions import LocalFunctions
 from devicekeys_local.template import create_tables
 from moto import mock_aws
 
 TABLE_NAMES = {"DeviceKeysTable": "test-device-keys", "ChallengesTable": "test-challenges"}
-ADMIN_SCOPE = "device-keys/admin"
 
 
 @pytest.fixture
@@ -88,9 +88,7 @@ class Api:
         assert match is not None, f"no route for {method} {path}"
         if raw_body is None and body is not None:
             raw_body = json.dumps(body).encode()
-        claims = None
-        if as_user is not None:
-            claims = {"sub": as_user, "scope": ADMIN_SCOPE if admin else "openid"}
+        claims = None if as_user is None else caller_claims(as_user, admin=admin)
         response = self.functions.invoke_http(
             match,
             raw_path=path,

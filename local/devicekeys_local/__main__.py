@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .environment import LOCAL_TABLE_PREFIX, SAM_LOCAL_DYNAMODB_ENDPOINT, local_table_names, sam_local_env_vars
+from .events import ADMIN_SCOPE
 from .template import ROOT
 
 DEFAULT_URL = "http://127.0.0.1:3000"
-ADMIN_SCOPE = "device-keys/admin"
 
 
 def _parameter(text: str) -> tuple[str, str]:

@@ -14,6 +14,12 @@ from typing import Any
 from urllib.parse import unquote, urlencode
 
 _PARAM = re.compile(r"\{([^}/]+)\}")
+ADMIN_SCOPE = "device-keys/admin"  # the template's AdminScope default
+
+
+def caller_claims(subject: str, *, admin: bool = False) -> dict[str, Any]:
+    """The JWT authorizer's claims for a token of ``subject`` (with the admin scope when asked)."""
+    return {"sub": subject, "scope": ADMIN_SCOPE if admin else "openid"}
 
 
 def route_pattern(path_template: str) -> re.Pattern[str]:

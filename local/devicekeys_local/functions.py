@@ -58,8 +58,14 @@ class LocalFunctions:
     def path_exists(self, raw_path: str) -> bool:
         return any(pattern.fullmatch(raw_path) for pattern, _, _ in self._routes)
 
-    def invoke_http(
-        self,
+    def invoke_http(self, match: RouteMatch, *, raw_path: str, **request: Any) -> dict[str, Any]:
+        """Invoke the matched function with the event API Gateway would build; return its response."""
+        event = self.http_event_for(match, raw_path=raw_path, **request)
+        context = LambdaContext(function_name=match.function.logical_id)
+        return self.handler(match.function.logical_id)(event, context)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def http_event_for(
         match: RouteMatch,
         *,
         raw_path: str,
@@ -72,8 +78,8 @@ class LocalFunctions:
         request_id: str | None = None,
         source_ip: str = "127.0.0.1",
     ) -> dict[str, Any]:
-        """Invoke the matched function with the event API Gateway would build; return its response."""
-        event = http_event(
+        """The event API Gateway would send the matched function for this request."""
+        return http_event(
             method=match.route.method,
             route_path=match.route.path,
             raw_path=raw_path,
@@ -87,8 +93,6 @@ class LocalFunctions:
             request_id=request_id,
             source_ip=source_ip,
         )
-        context = LambdaContext(function_name=match.function.logical_id)
-        return self.handler(match.function.logical_id)(event, context)  # type: ignore[no-any-return]
 
     def invoke_direct(self, logical_id: str, document: Any) -> Any:
         """A direct (IAM) invocation, as Step Functions' lambda:invoke makes; the payload round-trips JSON."""

@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 from devicekeys_client import DeviceKeyPair, DeviceKeysClient
+from devicekeys_local.events import ADMIN_SCOPE
 from devicekeys_local.issuer import request_token
 
 ROOT = Path(__file__).resolve().parents[2]
 CHALLENGE_TTL = 10  # the template's minimum
 MAX_DEVICES = 3
-ADMIN_SCOPE = "device-keys/admin"
 
 
 def free_port() -> int:
