@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     env_json.add_argument("--dynamodb-endpoint", default=SAM_LOCAL_DYNAMODB_ENDPOINT, metavar="URL")
     env_json.add_argument("--table-prefix", default=LOCAL_TABLE_PREFIX)
 
+    commands.add_parser(
+        "lint-asl", help="check the template's state machine definitions (sam validate --lint skips DefinitionUri files)"
+    )
+
     tables = commands.add_parser("create-tables", help="create the template's tables where they are missing")
     tables.add_argument("--dynamodb-endpoint", required=True, metavar="URL", help="e.g. http://127.0.0.1:8000")
     tables.add_argument("--table-prefix", default=LOCAL_TABLE_PREFIX)
@@ -104,7 +108,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.output.write_text(json.dumps(document, indent=2) + "\n")
         print(f"wrote {args.output}")
         return 0
+    if args.command == "lint-asl":
+        return _lint_state_machines()
     return _create_tables(args)
+
+
+def _lint_state_machines() -> int:
+    from .asl import problems  # noqa: PLC0415
+    from .template import resources  # noqa: PLC0415
+
+    found = 0
+    for name, resource in sorted(resources("AWS::Serverless::StateMachine").items()):
+        path = ROOT / resource["Properties"]["DefinitionUri"]
+        for problem in problems(json.loads(path.read_text())):
+            print(f"{path.relative_to(ROOT)} ({name}): {problem}")
+            found += 1
+    print(f"{found} problem(s) in the state machine definitions" if found else "state machine definitions: ok")
+    return 1 if found else 0
 
 
 def _token(args: argparse.Namespace) -> int:
