@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     env_json.add_argument("--table-prefix", default=LOCAL_TABLE_PREFIX)
 
     commands.add_parser(
-        "lint-asl", help="check the template's state machine definitions (sam validate --lint skips DefinitionUri files)"
+        "lint-asl", help="check the state machine definitions (sam validate --lint skips DefinitionUri files)"
     )
 
     tables = commands.add_parser("create-tables", help="create the template's tables where they are missing")
