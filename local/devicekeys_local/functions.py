@@ -55,9 +55,6 @@ class LocalFunctions:
                 return RouteMatch(fn, route, found.groupdict())
         return None
 
-    def path_exists(self, raw_path: str) -> bool:
-        return any(pattern.fullmatch(raw_path) for pattern, _, _ in self._routes)
-
     def invoke_http(self, match: RouteMatch, *, raw_path: str, **request: Any) -> dict[str, Any]:
         """Invoke the matched function with the event API Gateway would build; return its response."""
         event = self.http_event_for(match, raw_path=raw_path, **request)
