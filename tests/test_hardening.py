@@ -27,6 +27,16 @@ def assert_documented(result: HttpResult) -> None:
         assert DOCUMENTED[result.body["error"]["code"]] == result.status
 
 
+def assert_storage_holds_only_text(dynamodb: Any) -> None:
+    """Every string DynamoDB holds could be written as UTF-8: nothing a client sent got past the rules."""
+    for item in table_items(dynamodb):
+        for attribute in item.values():
+            for value in attribute.values():
+                if isinstance(value, str):
+                    value.encode("utf-8")
+                    assert "\x00" not in value
+
+
 def table_items(dynamodb: Any) -> list[Any]:
     return sorted(
         (item for table in ("test-device-keys", "test-challenges") for item in dynamodb.scan(TableName=table)["Items"]),
@@ -36,8 +46,11 @@ def table_items(dynamodb: Any) -> list[Any]:
 
 # --- hostile input ------------------------------------------------------------------------------
 
+# Any text a client can put in JSON, lone surrogates and NUL included (json.dumps escapes them),
+# and any float, NaN and the infinities included (json.dumps writes NaN and Infinity).
+any_text = st.text(alphabet=st.characters(codec=None, categories=None), max_size=40)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    st.none() | st.booleans() | st.integers() | st.floats() | any_text,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=12,
 )
@@ -46,11 +59,11 @@ bodies = st.one_of(
     st.fixed_dictionaries(
         {},
         optional={
-            "proof": st.text(max_size=60) | json_values,
+            "proof": any_text | json_values,
             "purpose": st.sampled_from(["register", "verify", "", "x"]) | json_values,
-            "display_name": st.text(max_size=70) | json_values,
+            "display_name": any_text | json_values,
             "custom_data": json_values,
-            "reason": st.text(max_size=40) | json_values,
+            "reason": any_text | json_values,
         },
     ).map(lambda value: json.dumps(value).encode()),
     st.binary(max_size=200),
@@ -85,7 +98,14 @@ ROUTES = [
     query=st.dictionaries(st.sampled_from(["status", "limit", "next_token", "x"]), st.text(max_size=20), max_size=3),
 )
 def test_no_body_path_or_query_yields_a_5xx_or_an_undocumented_error(
-    api: Api, route: tuple[str, str], user: str, key: str, body: bytes, caller: str | None, query: dict[str, str]
+    api: Api,
+    dynamodb: Any,
+    route: tuple[str, str],
+    user: str,
+    key: str,
+    body: bytes,
+    caller: str | None,
+    query: dict[str, str],
 ) -> None:
     method, template = route
     path = template.format(u=user, k=key)
@@ -93,6 +113,72 @@ def test_no_body_path_or_query_yields_a_5xx_or_an_undocumented_error(
         return  # API Gateway answers unknown paths itself
     result = api.call(method, path, raw_body=body, as_user=caller, admin=caller == "admin", query=query or None)
     assert_documented(result)
+    assert_storage_holds_only_text(dynamodb)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(display_name=any_text | st.none(), custom_data=json_values, reason=any_text | st.none())
+def test_with_a_valid_proof_hostile_text_is_refused_before_the_challenge_or_stored_as_text(
+    api: Api, dynamodb: Any, display_name: Any, custom_data: Any, reason: Any
+) -> None:
+    """Property: a registration is stored with text only, or refused without burning its challenge."""
+    device = device_for("ES256", 7)
+    challenge = api.challenge("alice", "register")
+    proof = device.proof(challenge=challenge, user_id="alice", purpose="register")
+    body = json.dumps({"proof": proof, "display_name": display_name, "custom_data": custom_data}).encode()
+    registered = api.call("POST", KEYS, raw_body=body, as_user="alice")
+    assert_documented(registered)
+    if registered.status != 201:
+        retry = api.call("POST", KEYS, {"proof": proof}, as_user="alice")
+        assert retry.status == 201, "a request refused on its face must not burn the challenge"
+    blocked = api.call(
+        "POST",
+        f"{KEYS}/{device.key_id}/block",
+        raw_body=json.dumps({"reason": reason}).encode(),
+        as_user="x",
+        admin=True,
+    )
+    assert_documented(blocked)
+    assert_storage_holds_only_text(dynamodb)
+    api.call("DELETE", f"{KEYS}/{device.key_id}", as_user="x", admin=True)
+
+
+# JSON escapes, as a client sends them: the body itself is valid UTF-8.
+BAD_ESCAPES = [r"\ud800", r"\udfff", r"a\u0000b"]
+
+
+@pytest.mark.parametrize("field", ["display_name", "custom_data", "custom_data_name", "proof"])
+@pytest.mark.parametrize("bad", BAD_ESCAPES)
+def test_a_lone_surrogate_or_nul_anywhere_in_a_registration_is_a_400_and_keeps_the_challenge(
+    api: Api, dynamodb: Any, field: str, bad: str
+) -> None:
+    device = device_for("ES256")
+    challenge = api.challenge("alice", "register")
+    proof = device.proof(challenge=challenge, user_id="alice", purpose="register")
+    raw = {
+        "display_name": f'{{"proof": "{proof}", "display_name": "x{bad}y"}}',
+        "custom_data": f'{{"proof": "{proof}", "custom_data": {{"k": "{bad}"}}}}',
+        "custom_data_name": f'{{"proof": "{proof}", "custom_data": {{"{bad}": 1}}}}',
+        "proof": f'{{"proof": "{proof}{bad}"}}',
+    }[field]
+    result = api.call("POST", KEYS, raw_body=raw.encode(), as_user="alice")
+    assert (result.status, result.error_code) == (400, "invalid_request"), result.body
+    assert api.call("POST", KEYS, {"proof": proof}, as_user="alice").status == 201
+
+
+@pytest.mark.parametrize("route", ["PATCH", "block"])
+@pytest.mark.parametrize("bad", [r"\ud800", r"\u202e", r"\u0007", r"\u2066x\u2069", r"\u0085"])
+def test_bad_text_in_a_name_or_reason_is_a_400_at_once(api: Api, route: str, bad: str) -> None:
+    device = device_for("ES256")
+    assert api.register("alice", device).status == 201
+    if route == "PATCH":
+        raw = f'{{"display_name": "x{bad}"}}'.encode()
+        result = api.call("PATCH", f"{KEYS}/{device.key_id}", raw_body=raw, as_user="alice")
+    else:
+        raw = f'{{"reason": "x{bad}"}}'.encode()
+        result = api.call("POST", f"{KEYS}/{device.key_id}/block", raw_body=raw, as_user="admin", admin=True)
+    assert (result.status, result.error_code) == (400, "invalid_request"), result.body
+    assert api.call("GET", f"{KEYS}/{device.key_id}", as_user="alice").body["status"] == "active"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
