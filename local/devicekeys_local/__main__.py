@@ -63,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="template parameters, as for sam (e.g. ChallengeTtlSeconds=30 MaxDevicesPerUser=3)",
     )
     serve.add_argument("--table-prefix", default=LOCAL_TABLE_PREFIX, help="table names start with this")
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name requests may be addressed to besides loopback ones (repeatable); others are refused, "
+        "so a web page cannot reach the API by DNS rebinding",
+    )
 
     token = commands.add_parser("token", help="print an access token for --sub (from a running local API)")
     token.add_argument("--sub", required=True, help="the user the token is for")
@@ -99,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 state_dir=args.state_dir,
                 parameter_overrides=dict(args.parameter_overrides),
                 table_prefix=args.table_prefix,
+                allowed_hosts=tuple(args.allowed_host),
             )
         )
     if args.command == "token":

@@ -68,6 +68,8 @@ class ServeOptions:
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     table_prefix: str = LOCAL_TABLE_PREFIX
     template: Path = TEMPLATE
+    # host names (besides loopback ones) the Host header may carry, for serving to a LAN on purpose
+    allowed_hosts: tuple[str, ...] = ()
 
 
 class LocalApi:
@@ -106,6 +108,7 @@ class LocalApi:
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         # Bind first: a busy port fails before anything else starts, and the issuer needs the URL.
         self._httpd = _Server((self.options.host, self.options.port), _RequestHandler)
+        self._httpd.allowed_hosts = frozenset(name.lower() for name in self.options.allowed_hosts)
         self._connect_dynamodb()
         routes = self._build_gateway()
         self._start_journeys(routes.gateway.functions)  # before the tables: moto's mock resets its backends
@@ -336,6 +339,15 @@ def _json(status: int, document: Mapping[str, Any]) -> GatewayResponse:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     local_api: _Routes | None = None
+    allowed_hosts: frozenset[str] = frozenset()
+
+
+def host_is_allowed(host_header: str | None, allowed: frozenset[str] = frozenset()) -> bool:
+    """True when ``Host`` names this machine: localhost, a ``.localhost`` name, a loopback address, or ``allowed``."""
+    if not host_header:
+        return False
+    host = urlsplit(f"//{host_header.strip()}").hostname or ""
+    return host in allowed or host == "localhost" or host.endswith(".localhost") or _is_loopback(host)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -357,24 +369,32 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         started = time.perf_counter()
-        routes = self.server.local_api
-        body = self._read_body()
-        if body is None:
-            response = gateway_message(413, "Request Entity Too Large")
-            self.close_connection = True
-        elif routes is None:
-            response = gateway_message(503, "Service Unavailable")
-        else:
-            try:
-                response = routes.handle(
-                    self.command, self.path, list(self.headers.items()), body, self.client_address[0]
-                )
-            except Exception:  # a bug here must not hang the client: answer as API Gateway would
-                log.exception("%s %s failed", self.command, self.path)
-                response = gateway_message(500, "Internal Server Error")
+        response = self._respond()
         self._send(response)
         elapsed = (time.perf_counter() - started) * 1000
         sys.stderr.write(f"{self.command} {self.path.partition('?')[0]} {response.status} {elapsed:.1f}ms\n")
+
+    def _respond(self) -> GatewayResponse:
+        try:
+            body = self._read_body()
+        except ValueError:  # a Content-Length or chunk size that is not a number
+            self.close_connection = True
+            return gateway_message(400, "Bad Request")
+        if body is None:
+            self.close_connection = True
+            return gateway_message(413, "Request Entity Too Large")
+        if not host_is_allowed(self.headers.get("host"), self.server.allowed_hosts):
+            # A web page the developer visits could reach this API by DNS rebinding: its requests
+            # carry the page's own host name, never a loopback one.
+            return gateway_message(403, "Forbidden: the Host header is not a loopback name (see --allowed-host)")
+        routes = self.server.local_api
+        if routes is None:
+            return gateway_message(503, "Service Unavailable")
+        try:
+            return routes.handle(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
+        except Exception:  # a bug here must not hang the client: answer as API Gateway would
+            log.exception("%s %s failed", self.command, self.path)
+            return gateway_message(500, "Internal Server Error")
 
     def _read_body(self) -> bytes | None:
         """The request body, or None when it is over API Gateway's limit."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 import uuid
 from typing import Any
@@ -168,3 +169,33 @@ def test_the_development_issuer_publishes_its_keys(local_api: LocalApi) -> None:
     status, _, body = http(local_api, "POST", "/_local/token", {"scope": "x"})  # no sub
     assert status == 400
     assert "sub" in body["message"]
+
+
+def raw_request(local_api: LocalApi, request: bytes) -> bytes:
+    """Send bytes as they are (urllib would fix the Host header): the first line of the answer."""
+    with socket.create_connection(("127.0.0.1", local_api.server.port), timeout=10) as connection:
+        connection.sendall(request)
+        return connection.recv(65536).split(b"\r\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "host",
+    [b"evil.example", b"evil.example:3000", b"127.0.0.1.nip.io", b"localhost.evil.example", b"10.0.0.5", b""],
+)
+def test_a_host_that_is_not_loopback_is_refused_against_dns_rebinding(
+    local_api: LocalApi, host: bytes
+) -> None:
+    for path in (b"/_local/health", b"/v1/users/alice/device-keys/challenges", b"/_local/issuer/jwks.json"):
+        request = b"GET " + path + b" HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n"
+        assert raw_request(local_api, request) == b"HTTP/1.1 403 Forbidden", (host, path)
+
+
+@pytest.mark.parametrize("host", [b"localhost", b"localhost:3000", b"127.0.0.1:1", b"[::1]:3000", b"app.localhost"])
+def test_loopback_host_names_are_served(local_api: LocalApi, host: bytes) -> None:
+    request = b"GET /_local/health HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n"
+    assert raw_request(local_api, request) == b"HTTP/1.1 200 OK"
+
+
+def test_a_content_length_that_is_not_a_number_is_a_400(local_api: LocalApi) -> None:
+    request = b"POST /v1/users/alice/device-keys/verify HTTP/1.1\r\nHost: localhost\r\nContent-Length: ten\r\n\r\n"
+    assert raw_request(local_api, request) == b"HTTP/1.1 400 Bad Request"
