@@ -32,6 +32,7 @@ from devicekeys_client import DeviceKeyPair
 from devicekeys_local.atomic_moto import atomic_dynamodb_requests
 from devicekeys_local.events import caller_claims
 from devicekeys_local.functions import LocalFunctions
+from devicekeys_local.issuer import Authorization, token_scopes
 from devicekeys_local.template import create_tables
 from moto import mock_aws
 
@@ -83,19 +84,24 @@ class Api:
         query: dict[str, str] | None = None,
         raw_body: bytes | None = None,
         headers: dict[str, str] | None = None,
+        authorization: Authorization | None = None,
     ) -> HttpResult:
+        """Call a route as API Gateway would: for ``as_user``, or with a token's ``authorization``."""
         match = self.functions.match(method, path)
         assert match is not None, f"no route for {method} {path}"
         if raw_body is None and body is not None:
             raw_body = json.dumps(body).encode()
-        claims = None if as_user is None else caller_claims(as_user, admin=admin)
+        if authorization is None and as_user is not None:
+            claims = caller_claims(as_user, admin=admin)
+            authorization = Authorization(claims=claims, scopes=token_scopes(claims))
         response = self.functions.invoke_http(
             match,
             raw_path=path,
             query=query,
             headers={"content-type": "application/json", **(headers or {})},
             body=raw_body,
-            claims=claims,
+            claims=authorization.claims if authorization else None,
+            scopes=authorization.scopes if authorization else None,
         )
         text = response.get("body")
         return HttpResult(

@@ -159,15 +159,28 @@ def test_a_proof_is_single_use_even_when_it_was_valid(api: Api, device: DeviceKe
     assert_error(api.call("POST", f"{KEYS}/verify", {"proof": proof}), 401, "challenge_not_found")
 
 
-def test_a_failed_attempt_consumes_the_challenge_too(api: Api, device: DeviceKeyPair) -> None:
+def test_a_forged_attempt_does_not_burn_the_devices_challenge(api: Api, device: DeviceKeyPair) -> None:
+    # GIVEN a forger who saw the device's challenge and names the device's key
     register(api, device)
     challenge = api.challenge("alice", "verify")
-    wrong = device_for("ES256", 1).proof(
+    forged = device_for("ES256", 1).proof(
         challenge=challenge, user_id="alice", purpose="verify", header={"kid": device.key_id}
     )
-    assert_error(api.call("POST", f"{KEYS}/verify", {"proof": wrong}), 401, "invalid_proof")
+    assert_error(api.call("POST", f"{KEYS}/verify", {"proof": forged}), 404, "device_not_found")
+    # THEN the device's own proof over that challenge still works, once
     right = device.proof(challenge=challenge, user_id="alice", purpose="verify")
+    assert api.call("POST", f"{KEYS}/verify", {"proof": right}).status == 200
     assert_error(api.call("POST", f"{KEYS}/verify", {"proof": right}), 401, "challenge_not_found")
+
+
+def test_a_proof_that_is_wrong_on_its_face_leaves_the_challenge_usable(api: Api, device: DeviceKeyPair) -> None:
+    register(api, device)
+    challenge = api.challenge("alice", "verify")
+    for mistake in ({"sub": "bob"}, {"purpose": "register"}, {"iat": 1}, {"iat": 1.5}):
+        wrong = device.proof(challenge=challenge, user_id="alice", purpose="verify", claims=mistake)
+        assert_error(api.call("POST", f"{KEYS}/verify", {"proof": wrong}), 401, "invalid_proof")
+    right = device.proof(challenge=challenge, user_id="alice", purpose="verify")
+    assert api.call("POST", f"{KEYS}/verify", {"proof": right}).status == 200
 
 
 def test_an_expired_challenge_is_refused_even_before_ttl_deletes_it(
@@ -223,12 +236,16 @@ def test_a_blocked_key_is_revealed_only_to_a_valid_signature(api: Api, device: D
     register(api, device)
     api.call("POST", f"{KEYS}/{device.key_id}/block", {"reason": "lost"}, as_user="admin", admin=True)
     assert_error(api.verify("alice", device), 403, "device_blocked")
-    # a forger naming the blocked key learns nothing about its status
+    # a forger naming the blocked key learns nothing about its status, nor that it exists
     challenge = api.challenge("alice", "verify")
     forged = device_for("ES256", 1).proof(
         challenge=challenge, user_id="alice", purpose="verify", header={"kid": device.key_id}
     )
-    assert_error(api.call("POST", f"{KEYS}/verify", {"proof": forged}), 401, "invalid_proof")
+    unknown = device_for("ES256", 2).proof(challenge=challenge, user_id="alice", purpose="verify")
+    forged_answer = api.call("POST", f"{KEYS}/verify", {"proof": forged})
+    unknown_answer = api.call("POST", f"{KEYS}/verify", {"proof": unknown})
+    assert_error(forged_answer, 404, "device_not_found")
+    assert forged_answer.body["error"] == unknown_answer.body["error"]
 
 
 def test_a_deleted_device_appears_as_new_and_can_register_again(api: Api, device: DeviceKeyPair) -> None:

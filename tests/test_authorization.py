@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from conftest import Api, HttpResult, device_for
 from devicekeys_client import DeviceKeyPair
+from devicekeys_local.issuer import Authorization, DevIssuer, JwtAuthorizer, TokenPolicy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from joserfc import jwt
+from joserfc.jwk import ECKey
 
 
 def registered(api: Api, user: str, device: DeviceKeyPair) -> str:
@@ -141,4 +147,78 @@ def test_a_verified_proof_for_one_user_cannot_be_used_for_another(api: Api) -> N
     challenge = api.challenge("alice", "verify")
     proof = device.proof(challenge=challenge, user_id="alice", purpose="verify")
     result = api.call("POST", "/v1/users/bob/device-keys/verify", {"proof": proof})
-    assert result.status == 401 and result.error_code == "challenge_not_found"
+    assert result.status == 401 and result.error_code == "invalid_proof"
+    # refused on its face (sub is alice): alice's challenge was not burned by bob's route
+    assert api.call("POST", "/v1/users/alice/device-keys/verify", {"proof": proof}).status == 200
+
+
+# --- the admin scope: exactly what the gateway reads --------------------------------------------
+
+POLICY = TokenPolicy(issuer="https://issuer.test", audiences=("devicekeys-test",))
+_ISSUER_KEY = ECKey.generate_key("P-256", private=True)
+_ISSUER = DevIssuer(_ISSUER_KEY, POLICY)
+AUTHORIZER = JwtAuthorizer(_ISSUER.public_keys(), POLICY)
+
+
+def token_with(**claims: Any) -> Authorization:
+    """A signed access token with these claims, read by the emulated HTTP API JWT authorizer."""
+    now = int(time.time())
+    payload = {"iss": POLICY.issuer, "aud": POLICY.audiences[0], "sub": "eve", "iat": now, "exp": now + 60, **claims}
+    token = jwt.encode({"alg": "ES256", "kid": _ISSUER.key_id}, payload, _ISSUER_KEY, algorithms=["ES256"])
+    return AUTHORIZER.authorize(f"Bearer {token}")
+
+
+def block_as(api: Api, authorization: Authorization) -> HttpResult:
+    key_id = registered(api, "alice", device_for("ES256"))
+    return api.call("POST", f"/v1/users/alice/device-keys/{key_id}/block", authorization=authorization)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"scope": "x/y,device-keys/admin"},
+        {"scope": "device-keys/admin,x/y"},
+        {"scope": "[device-keys/admin]"},
+        {"scope": "[x device-keys/admin]"},
+        {"scp": "[device-keys/admin]"},
+        {"scope": "x\tdevice-keys/admin"},
+        {"scope": "device-keys/admin2"},
+        {"scope": "Device-Keys/Admin"},
+        {"scope": '"device-keys/admin"'},
+        {"scp": ["device-keys/admin x"]},
+        {"scp": ["[device-keys/admin]"]},
+    ],
+)
+def test_a_scope_that_merely_contains_the_admin_scope_grants_nothing(api: Api, claims: dict[str, Any]) -> None:
+    authorization = token_with(**claims)
+    assert "device-keys/admin" not in (authorization.scopes or [])  # the gateway's own reading
+    forbidden(block_as(api, authorization))
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"scope": "device-keys/admin"},
+        {"scope": "openid device-keys/admin profile"},
+        {"scp": ["openid", "device-keys/admin"]},
+        {"scp": "device-keys/admin"},
+    ],
+)
+def test_the_admin_scope_as_a_whole_element_grants_admin(api: Api, claims: dict[str, Any]) -> None:
+    assert block_as(api, token_with(**claims)).status == 200
+
+
+scope_text = st.lists(
+    st.sampled_from(["device-keys/admin", "openid", "x/y", ",", "[", "]", " ", "\t", "admin", "device-keys"]),
+    max_size=6,
+).map("".join)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scope=scope_text | st.lists(scope_text, max_size=3), claim=st.sampled_from(["scope", "scp"]))
+def test_the_function_and_the_gateway_agree_on_who_is_an_admin(api: Api, scope: Any, claim: str) -> None:
+    """Property: whatever the token's scope looks like, the function reads it as the authorizer does."""
+    authorization = token_with(**{claim: scope})
+    gateway_says_admin = "device-keys/admin" in (authorization.scopes or [])
+    result = api.call("GET", "/v1/users/alice/device-keys", authorization=authorization)  # alice's, not eve's
+    assert result.status == (200 if gateway_says_admin else 403), (scope, authorization.scopes)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
+import botocore.session
 import pytest
 from devicekeys.challenges import ChallengeService
 from devicekeys.errors import ChallengeExpired, ChallengeNotFound
@@ -23,7 +25,7 @@ class Clock:
 def service_and_clock(dynamodb: Any) -> tuple[ChallengeService, Clock]:
     clock = Clock(1_800_000_000.0)
     models = build_models(Settings.from_env())
-    return ChallengeService(models.challenge, ttl_seconds=120, clock=clock), clock
+    return ChallengeService(models.challenge, models.connection, ttl_seconds=120, clock=clock), clock
 
 
 @pytest.mark.parametrize(
@@ -60,6 +62,16 @@ def test_a_challenge_is_bound_to_its_user_and_purpose_and_consumed_by_a_mismatch
 
 def test_all_models_share_one_dynamodb_client(dynamodb: Any) -> None:
     # one botocore client per process: DynamoDB's service model is loaded once per cold start
-    models = build_models(Settings.from_env())
-    clients = {id(model._get_connection().connection.client) for model in vars(models).values()}
-    assert len(clients) == 1
+    created: list[str] = []
+    original = botocore.session.Session.create_client
+
+    def counting(session: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        created.append(service_name)
+        return original(session, service_name, *args, **kwargs)
+
+    with mock.patch.object(botocore.session.Session, "create_client", counting):
+        models = build_models(Settings.from_env())
+        ChallengeService(models.challenge, models.connection, ttl_seconds=120).issue("alice", "verify")
+        assert models.device_key.count("alice") == 0
+        assert models.device_counter.count("alice") == 0
+    assert created == ["dynamodb"]

@@ -9,6 +9,8 @@ from conftest import device_for
 from devicekeys import errors
 from devicekeys_local.functions import LocalFunctions
 
+ADMIN = {"kind": "admin", "subject": "security-team"}
+
 
 @pytest.fixture
 def invoke(dynamodb: Any, functions: LocalFunctions) -> Any:
@@ -54,9 +56,44 @@ def test_every_lifecycle_operation_works_by_direct_invocation(invoke: Any) -> No
     listed = invoke("ListDeviceKeysFunction", {"user_id": "alice"})
     assert listed["count"] == 1 and listed["device_keys"][0]["display_name"] == "My work cellphone"
     assert invoke("BlockDeviceKeyFunction", ids)["status"] == "blocked"
-    assert invoke("UnblockDeviceKeyFunction", ids)["status"] == "active"
+    assert invoke("UnblockDeviceKeyFunction", {**ids, "actor": ADMIN})["status"] == "active"
     assert invoke("DeleteDeviceKeyFunction", ids) == {"deleted": True, "key_id": key_id}
     assert invoke("ListDeviceKeysFunction", {"user_id": "alice"})["count"] == 0
+
+
+def test_a_direct_invocation_without_an_admin_actor_cannot_undo_a_block(invoke: Any) -> None:
+    # GIVEN a key an invocation blocked (a journey acting on a fraud signal may block)
+    key_id = register(invoke, "alice")["key_id"]
+    ids = {"user_id": "alice", "key_id": key_id}
+    invoke("BlockDeviceKeyFunction", ids)
+    # THEN neither the system nor a user actor may unblock it or remove it
+    for actor in (None, {"kind": "user", "subject": "alice"}):
+        document = ids if actor is None else {**ids, "actor": actor}
+        with pytest.raises(errors.Forbidden):
+            invoke("UnblockDeviceKeyFunction", document)
+        with pytest.raises(errors.DeviceBlocked):
+            invoke("DeleteDeviceKeyFunction", document)
+    # and re-registering the key is refused while it stays blocked
+    with pytest.raises(errors.DeviceBlocked):
+        register(invoke, "alice")
+    # AND an invocation that names an administrator may remove it
+    assert invoke("DeleteDeviceKeyFunction", {**ids, "actor": ADMIN}) == {"deleted": True, "key_id": key_id}
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [
+        "admin",
+        {"kind": "root", "subject": "x"},
+        {"kind": "admin"},
+        {"kind": "admin", "subject": ""},
+        {"kind": "admin", "subject": "x", "extra": 1},
+        {"kind": "system", "subject": "x"},
+    ],
+)
+def test_a_malformed_actor_is_an_invalid_request(invoke: Any, actor: Any) -> None:
+    with pytest.raises(errors.InvalidRequest):
+        invoke("UnblockDeviceKeyFunction", {"user_id": "alice", "key_id": "A" * 43, "actor": actor})
 
 
 @pytest.mark.parametrize(
@@ -96,3 +133,24 @@ def test_the_device_limit_is_a_named_error_for_journeys(invoke: Any) -> None:
         register(invoke, "alice", slot)
     with pytest.raises(errors.DeviceLimitReached):
         register(invoke, "alice", 10)
+
+
+@pytest.mark.parametrize(
+    ("function", "document"),
+    [
+        ("RegisterDeviceKeyFunction", {"user_id": "alice", "proof": "a.b.c", "custom_data": {"n": float("nan")}}),
+        ("RegisterDeviceKeyFunction", {"user_id": "alice", "proof": "a.b.c", "display_name": "\ud800"}),
+        ("UpdateDeviceKeyFunction", {"user_id": "alice", "key_id": "A" * 43, "custom_data": {"\udc00": 1}}),
+        ("BlockDeviceKeyFunction", {"user_id": "alice", "key_id": "A" * 43, "reason": "x\u202eevil"}),
+        ("GetDeviceKeyFunction", {"user_id": "al\ud800ice", "key_id": "A" * 43}),
+        ("GetDeviceKeyFunction", {"user_id": "alice\x00", "key_id": "A" * 43}),
+        ("ListDeviceKeysFunction", {"user_id": "alice", "limit": float("inf")}),
+    ],
+    ids=["nan", "surrogate-name", "surrogate-member", "bidi-reason", "surrogate-user", "nul-user", "infinite-limit"],
+)
+def test_a_direct_invocation_is_held_to_the_same_json_and_text_rules(
+    invoke: Any, function: str, document: dict[str, Any]
+) -> None:
+    # The Lambda runtime parses an invocation with Python's json: NaN and lone surrogates arrive as such.
+    with pytest.raises(errors.InvalidRequest):
+        invoke(function, document)

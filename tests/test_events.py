@@ -20,6 +20,10 @@ BY_DIR = {
     if all(route.path.startswith("/v1/users/") for route in fn.routes)
 }
 
+# What a valid sample may still be refused with on an empty table: a refusal by the domain, not a
+# shape error (invalid_request) or a failure.
+SAMPLE_REFUSALS = {"invalid_proof", "challenge_not_found", "device_not_found"}
+
 
 @pytest.mark.parametrize("name", sorted(BY_DIR))
 def test_each_function_has_an_http_and_a_direct_sample_event(name: str) -> None:
@@ -34,10 +38,11 @@ def test_the_http_sample_matches_a_template_route_and_gets_a_documented_answer(n
     assert event["routeKey"] in {f"{route.method} {route.path}" for route in fn.routes}
     response = FUNCTIONS.handler(fn.logical_id)(event, LambdaContext(function_name=fn.logical_id))
     body = json.loads(response["body"]) if response.get("body") else None
-    # on an empty table: challenges succeed; proofs meet an unknown challenge; key operations an unknown key
+    # on an empty table: challenges succeed; the samples' proofs were signed long ago (their iat is
+    # outside the clock skew); key operations meet an unknown key
     assert response["statusCode"] in (200, 201, 204, 401, 404), body
     if response["statusCode"] >= 400:
-        assert body["error"]["code"] in {"challenge_not_found", "device_not_found"}
+        assert body["error"]["code"] in SAMPLE_REFUSALS
 
 
 @pytest.mark.parametrize("name", sorted(BY_DIR))
@@ -48,4 +53,4 @@ def test_the_direct_sample_is_accepted_as_input(name: str, dynamodb: Any) -> Non
         outcome: Any = FUNCTIONS.invoke_direct(fn.logical_id, document)
     except DeviceKeysError as exc:
         outcome = exc.code
-    assert isinstance(outcome, dict) or outcome in {"challenge_not_found", "device_not_found"}, outcome
+    assert isinstance(outcome, dict) or outcome in SAMPLE_REFUSALS, outcome

@@ -1,12 +1,13 @@
 """POST /v1/users/{user_id}/device-keys/{key_id}/block: admins block a device; it stays listed.
 
 Body (optional): ``{"reason": "..."}``.
-Direct input: ``{"user_id", "key_id", "reason"?}``. Output: the record.
+Direct input: ``{"user_id", "key_id", "reason"?}`` (a direct invocation may block: it restricts).
+Output: the record.
 """
 
 from typing import Any
 
-from devicekeys.access import SYSTEM, Caller, authorize_admin
+from devicekeys.access import Caller, authorize_block
 from devicekeys.lambda_api import FunctionRuntime
 
 runtime = FunctionRuntime("block_device_key")
@@ -14,7 +15,7 @@ app = runtime.app
 
 
 def block_device_key(caller: Caller, user_id: Any, key_id: Any, request: dict[str, Any]) -> dict[str, Any]:
-    return runtime.device_keys.block(authorize_admin(caller, user_id), key_id, request.get("reason")).to_dict()
+    return runtime.device_keys.block(authorize_block(caller, user_id), key_id, request.get("reason")).to_dict()
 
 
 @app.post("/v1/users/<user_id>/device-keys/<key_id>/block")
@@ -22,9 +23,9 @@ def block_device_key_route(user_id: str, key_id: str) -> Any:
     return runtime.ok(block_device_key(runtime.caller(), user_id, key_id, runtime.body("BlockRequest")))
 
 
-def direct(event: dict[str, Any]) -> dict[str, Any]:
+def direct(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
     request = runtime.direct_document(event, "BlockRequest", "user_id", "key_id")
-    return block_device_key(SYSTEM, event.get("user_id"), event.get("key_id"), request)
+    return block_device_key(caller, event.get("user_id"), event.get("key_id"), request)
 
 
 lambda_handler = runtime.handler(direct=direct)

@@ -5,7 +5,7 @@ Direct input: ``{"user_id", "key_id"}``. Output: the device key record.
 
 from typing import Any
 
-from devicekeys.access import SYSTEM, Caller, authorize_owner
+from devicekeys.access import Caller, authorize_owner
 from devicekeys.lambda_api import FunctionRuntime
 
 runtime = FunctionRuntime("get_device_key")
@@ -21,8 +21,8 @@ def get_device_key_route(user_id: str, key_id: str) -> Any:
     return runtime.ok(get_device_key(runtime.caller(), user_id, key_id))
 
 
-def direct(event: dict[str, Any]) -> dict[str, Any]:
-    return get_device_key(SYSTEM, event.get("user_id"), event.get("key_id"))
+def direct(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    return get_device_key(caller, event.get("user_id"), event.get("key_id"))
 
 
 lambda_handler = runtime.handler(direct=direct)

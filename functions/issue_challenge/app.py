@@ -10,7 +10,7 @@ Output: ``{"challenge", "purpose", "expires_at", "expires_in"}``.
 
 from typing import Any
 
-from devicekeys.access import SYSTEM, Caller, resolve_user
+from devicekeys.access import Caller, resolve_user
 from devicekeys.lambda_api import FunctionRuntime
 
 runtime = FunctionRuntime("issue_challenge")
@@ -26,9 +26,9 @@ def issue_challenge_route(user_id: str) -> Any:
     return runtime.created(issue_challenge(runtime.caller(), user_id, runtime.body("IssueChallengeRequest")))
 
 
-def direct(event: dict[str, Any]) -> dict[str, Any]:
+def direct(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
     request = runtime.direct_document(event, "IssueChallengeRequest", "user_id")
-    return issue_challenge(SYSTEM, event.get("user_id"), request)
+    return issue_challenge(caller, event.get("user_id"), request)
 
 
 lambda_handler = runtime.handler(direct=direct)

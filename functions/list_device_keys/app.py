@@ -7,7 +7,7 @@ Output: ``{"device_keys": [records], "next_token": str | null, "count": <keys on
 
 from typing import Any
 
-from devicekeys.access import SYSTEM, Caller, authorize_owner
+from devicekeys.access import Caller, authorize_owner
 from devicekeys.inputs import query_document
 from devicekeys.lambda_api import FunctionRuntime
 
@@ -31,9 +31,9 @@ def list_device_keys_route(user_id: str) -> Any:
     return runtime.ok(list_device_keys(runtime.caller(), user_id, query))
 
 
-def direct(event: dict[str, Any]) -> dict[str, Any]:
+def direct(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
     query = runtime.direct_document(event, "ListQuery", "user_id")
-    return list_device_keys(SYSTEM, event.get("user_id"), query)
+    return list_device_keys(caller, event.get("user_id"), query)
 
 
 lambda_handler = runtime.handler(direct=direct)

@@ -6,7 +6,7 @@ Direct input: ``{"user_id", "key_id", "display_name"?, "custom_data"?}``. Output
 
 from typing import Any
 
-from devicekeys.access import SYSTEM, Caller, authorize_owner
+from devicekeys.access import Caller, authorize_owner
 from devicekeys.lambda_api import FunctionRuntime
 
 runtime = FunctionRuntime("update_device_key")
@@ -22,9 +22,9 @@ def update_device_key_route(user_id: str, key_id: str) -> Any:
     return runtime.ok(update_device_key(runtime.caller(), user_id, key_id, runtime.body("UpdateRequest")))
 
 
-def direct(event: dict[str, Any]) -> dict[str, Any]:
+def direct(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
     changes = runtime.direct_document(event, "UpdateRequest", "user_id", "key_id")
-    return update_device_key(SYSTEM, event.get("user_id"), event.get("key_id"), changes)
+    return update_device_key(caller, event.get("user_id"), event.get("key_id"), changes)
 
 
 lambda_handler = runtime.handler(direct=direct)

@@ -11,7 +11,7 @@ Direct input: ``{"user_id", "proof"}``. Direct output is branchable by a Choice 
 
 from typing import Any
 
-from devicekeys.access import SYSTEM, Caller, resolve_user
+from devicekeys.access import Caller, resolve_user
 from devicekeys.binding import DeviceBinding
 from devicekeys.errors import VERIFY_FAILURES
 from devicekeys.lambda_api import FunctionRuntime
@@ -36,10 +36,10 @@ def verify_device_key_route(user_id: str) -> Any:
     return runtime.ok(verify_device_key(runtime.caller(), user_id, runtime.body("VerifyRequest")))
 
 
-def direct(event: dict[str, Any]) -> dict[str, Any]:
+def direct(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
     request = runtime.direct_document(event, "VerifyRequest", "user_id")
     try:
-        return verify_device_key(SYSTEM, event.get("user_id"), request)
+        return verify_device_key(caller, event.get("user_id"), request)
     except VERIFY_FAILURES as exc:
         runtime.logger.info("device not recognised", extra={"reason": exc.code})
         return {"known": False, "reason": exc.code, "message": exc.message, "key_id": None}

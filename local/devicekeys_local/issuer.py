@@ -140,11 +140,9 @@ class JwtAuthorizer:
             raise Unauthorized("signature or format is invalid") from exc
         claims = decoded.claims
         self._check_claims(claims)
-        scope = claims.get("scope") or claims.get("scp")
-        scopes = (
-            scope.split() if isinstance(scope, str) else [str(s) for s in scope] if isinstance(scope, list) else None
+        return Authorization(
+            claims={name: flatten_claim(value) for name, value in claims.items()}, scopes=token_scopes(claims)
         )
-        return Authorization(claims={name: flatten_claim(value) for name, value in claims.items()}, scopes=scopes)
 
     def _check_claims(self, claims: dict[str, Any]) -> None:
         now = self._clock()
@@ -162,6 +160,19 @@ class JwtAuthorizer:
             raise Unauthorized("the token is not valid yet")
         if isinstance(issued_at, int | float) and issued_at > now:
             raise Unauthorized("the token was issued in the future")
+
+
+def token_scopes(claims: dict[str, Any]) -> list[str] | None:
+    """The ``scopes`` API Gateway hands a function: the ``scope`` (or ``scp``) claim's elements.
+
+    A string is a space-delimited list (RFC 6749 section 3.3); a list is taken element by element.
+    """
+    scope = claims.get("scope") or claims.get("scp")
+    if isinstance(scope, str):
+        return [element for element in scope.split(" ") if element]
+    if isinstance(scope, list):
+        return [str(element) for element in scope]
+    return None
 
 
 def flatten_claim(value: Any) -> str:

@@ -250,8 +250,10 @@ class LocalJourneys:
     @contextmanager
     def _starter_wired(self) -> Iterator[None]:
         """Point the starter function at these executions instead of the Step Functions API."""
+        from devicekeys.journeys import JourneyRunner  # noqa: PLC0415 - the layer is on sys.path once functions load
+
         starter = self.functions.module(STARTER)
-        wired = starter.Journeys(
+        wired = JourneyRunner(
             state_machines={name: state_machine_arn(name) for name in self.definitions},
             execute=self.start_sync_execution,
         )

@@ -22,7 +22,6 @@ from devicekeys_client import (
     DeviceLimitReached,
     DeviceNotFound,
     Forbidden,
-    InvalidProof,
 )
 
 from .conftest import CHALLENGE_TTL, MAX_DEVICES, LocalApi, http
@@ -222,7 +221,7 @@ def test_a_blocked_status_is_revealed_only_to_the_keys_own_signature(
     challenge = login.issue_challenge(user_id, "verify").challenge
     forged = impostor.proof(challenge=challenge, user_id=user_id, purpose="verify", header={"kid": device.key_id})
 
-    with pytest.raises(InvalidProof):  # not DeviceBlocked: the impostor learns nothing
+    with pytest.raises(DeviceNotFound):  # not DeviceBlocked: the impostor learns nothing, not even that it exists
         login.verify_proof(user_id, forged)
 
 
@@ -248,6 +247,7 @@ def test_a_proof_for_one_user_does_not_work_for_another(
 
     with pytest.raises(DeviceNotFound):  # alice's device is not bob's
         login.verify(bob, device)
+    local_api.client(bob).register(bob, device)  # the same key, registered for both
     challenge = login.issue_challenge(alice, "verify").challenge
     with pytest.raises(ChallengeNotFound):  # a challenge is bound to its user
         login.verify_proof(bob, device.proof(challenge=challenge, user_id=bob, purpose="verify"))
@@ -275,6 +275,7 @@ def test_a_user_cannot_touch_another_users_devices(
 def test_an_expired_challenge_is_refused(local_api: LocalApi, device: DeviceKeyPair) -> None:
     """Issued when the session started; the server runs with ChallengeTtlSeconds=10."""
     stale = local_api.stale_challenge
+    local_api.client(stale.user_id).register(stale.user_id, device)
     time.sleep(max(0.0, stale.issued_at + CHALLENGE_TTL + 1.1 - time.monotonic()))
     proof = device.proof(challenge=stale.challenge, user_id=stale.user_id, purpose="verify")
 

@@ -157,7 +157,9 @@ def test_every_journey_is_documented_with_an_example_input() -> None:
 
 # --- the checker itself: a broken definition must not pass -----------------------------------
 
-BASE: dict[str, Any] = json.loads((STATEMACHINES / "single-device-policy.asl.json").read_text())
+# A realistic definition with a Map, a loop and Catches (an earlier single device policy), kept
+# beside the tests so that the checker's own tests do not depend on what the journeys look like.
+BASE: dict[str, Any] = json.loads((Path(__file__).parent / "checker_base.asl.json").read_text())
 
 
 def _retarget(states: dict[str, Any], name: str, target: str) -> None:

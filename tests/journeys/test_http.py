@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
+import boto3
 import pytest
+from botocore.stub import Stubber
 from conftest import Api, HttpResult, device_for
-from devicekeys.errors import InvalidRequest, ServiceUnavailable
+from devicekeys.errors import ERROR_STATUS, InvalidRequest, ServiceUnavailable
+from devicekeys.inputs import JOURNEY_INPUTS
+from devicekeys.journeys import JourneyRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .conftest import Journeys, lambda_throttled
 
@@ -98,14 +106,36 @@ def test_without_a_token_the_function_refuses_an_authenticated_journey_too(journ
     assert not journeys.local.executions
 
 
-def test_a_journey_that_fails_on_its_input_answers_like_the_api(journeys: Journeys, api: Api) -> None:
+def test_a_body_the_journey_does_not_take_is_refused_before_it_runs(journeys: Journeys, api: Api) -> None:
     missing = api.call("POST", route("register-device"), {"display_name": "x"}, as_user="alice")
-    refused = api.call("POST", route("register-device"), {"proof": "a.b.c", "status": "blocked"}, as_user="alice")
+    unknown = api.call("POST", route("register-device"), {"proof": "a.b.c", "status": "blocked"}, as_user="alice")
+    unknown_elsewhere = api.call("POST", route("count-devices"), {"verbose": True}, as_user="alice")
 
     assert_error(missing, 400, "invalid_request")
-    assert missing.body["error"]["message"] == "the journey needs user_id and proof"
-    assert_error(refused, 400, "invalid_request")
-    assert "Traceback" not in refused.body["error"]["message"]
+    assert missing.body["error"]["message"] == "the body is missing proof"
+    assert_error(unknown, 400, "invalid_request")
+    assert unknown.body["error"]["message"].startswith("the body has unknown fields: status")
+    assert_error(unknown_elsewhere, 400, "invalid_request")  # one rule for every journey
+    assert not journeys.local.executions
+
+
+@pytest.mark.parametrize(
+    "raw_body",
+    [
+        b'{"proof": "a.b.c", "registration": {"proof": "x", "custom_data": ' + b'{"a": ' * 40 + b"1" + b"}" * 42,
+        b'{"proof": "a.b.c", "registration": {"proof": "x", "custom_data": ' + b"[" * 5000 + b"]" * 5000 + b"}}",
+        b'{"proof": NaN, "registration": {"proof": "x"}}',
+        b'{"proof": "a.b.c", "registration": {"proof": "x", "custom_data": {"n": 1e999}}}',
+        b'{"proof": "a.b.c", "registration": {"proof": "x", "display_name": "\\ud800"}}',
+        b'{"proof": "a.b.c", "proof": "d.e.f", "registration": {"proof": "x"}}',
+    ],
+    ids=["nested-40", "nested-5000", "nan", "overflow", "lone-surrogate", "duplicate-member"],
+)
+def test_a_hostile_journey_body_is_a_400_and_starts_nothing(journeys: Journeys, api: Api, raw_body: bytes) -> None:
+    result = api.call("POST", route("single-device-policy"), raw_body=raw_body, as_user="alice")
+
+    assert_error(result, 400, "invalid_request")
+    assert not journeys.local.executions
 
 
 def test_a_busy_store_is_a_503_the_app_may_retry(journeys: Journeys, api: Api) -> None:
@@ -138,7 +168,7 @@ def test_any_other_failure_is_a_502_that_leaks_nothing(journeys: Journeys, api: 
 
 def test_a_journey_past_its_time_is_a_504(journeys: Journeys, api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     starter = journeys.functions.module("JourneyStarterFunction")
-    timed_out = starter.Journeys({"count-devices": "arn:count-devices"}, lambda *_: {"status": "TIMED_OUT"})
+    timed_out = JourneyRunner({"count-devices": "arn:count-devices"}, lambda *_: {"status": "TIMED_OUT"})
     monkeypatch.setattr(starter, "journeys", timed_out)
 
     assert_error(api.call("POST", route("count-devices"), {}, as_user="alice"), 504, "journey_timed_out")
@@ -167,3 +197,86 @@ def test_the_starter_is_not_for_direct_invocation(journeys: Journeys) -> None:
 def test_every_journey_has_a_route(journeys: Journeys, api: Api) -> None:
     for name in journeys.local.definitions:
         assert api.functions.match("POST", route(name)) is not None, name
+
+
+journey_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(alphabet=st.characters(codec=None, categories=None), max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["proof", "registration", "client_data", "device_name", "x"]), children, max_size=3
+        )
+    ),
+    max_leaves=8,
+)
+journey_bodies = st.one_of(
+    journey_json.map(lambda value: json.dumps(value).encode()),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "proof": journey_json,
+            "user_id": journey_json,
+            "registration": journey_json | st.fixed_dictionaries({"proof": journey_json}),
+            "client_data": journey_json | st.fixed_dictionaries({"device_name": journey_json}),
+            "display_name": journey_json,
+            "custom_data": journey_json,
+        },
+    ).map(lambda value: json.dumps(value).encode()),
+    st.integers(1, 3000).map(lambda depth: b'{"custom_data": ' + b"[" * depth + b"]" * depth + b"}"),
+    st.binary(max_size=64),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(journey=st.sampled_from(sorted(JOURNEY_INPUTS)), body=journey_bodies, caller=st.sampled_from([None, "alice"]))
+def test_no_journey_body_gives_a_5xx(
+    journeys: Journeys, api: Api, journey: str, body: bytes, caller: str | None
+) -> None:
+    """Property: whatever a client sends a journey route, the answer is its outcome or a documented 4xx."""
+    result = api.call("POST", route(journey), raw_body=body, as_user=caller)
+    assert result.status < 500, (journey, body[:200], result.body)
+    if result.status >= 400:
+        assert ERROR_STATUS[result.body["error"]["code"]] == result.status
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "error"),
+    [
+        ("InvalidExecutionInput", 400, "invalid_request"),
+        ("ValidationException", 400, "invalid_request"),
+        ("ExecutionLimitExceeded", 503, "service_unavailable"),
+        ("ThrottlingException", 503, "service_unavailable"),
+        ("StateMachineDoesNotExist", 502, "journey_failed"),
+        ("AccessDeniedException", 502, "journey_failed"),
+        ("InternalFailure", 502, "journey_failed"),
+    ],
+)
+def test_step_functions_refusals_are_answered_by_whose_fault_they_are(
+    journeys: Journeys, api: Api, monkeypatch: pytest.MonkeyPatch, code: str, status: int, error: str
+) -> None:
+    # GIVEN the starter calling the real Step Functions API (stubbed: it answers with an error)
+    client = boto3.client("stepfunctions", region_name="us-east-1")
+    stubber = Stubber(client)
+    stubber.add_client_error("start_sync_execution", service_error_code=code, http_status_code=400)
+    runner = JourneyRunner({"count-devices": "arn:aws:states:us-east-1:123456789012:stateMachine:count-devices"})
+    monkeypatch.setattr(runner, "_client", client)
+    monkeypatch.setattr(journeys.functions.module("JourneyStarterFunction"), "journeys", runner)
+
+    with stubber:
+        result = api.call("POST", route("count-devices"), {}, as_user="alice")
+
+    assert_error(result, status, error)
+    assert code not in result.body["error"]["message"]
+
+
+def test_an_unreachable_step_functions_is_a_503(journeys: Journeys, api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = boto3.client("stepfunctions", region_name="us-east-1", endpoint_url="http://127.0.0.1:9")
+    runner = JourneyRunner({"count-devices": "arn:aws:states:us-east-1:123456789012:stateMachine:count-devices"})
+    monkeypatch.setattr(runner, "_client", client)
+    monkeypatch.setattr(journeys.functions.module("JourneyStarterFunction"), "journeys", runner)
+
+    assert_error(api.call("POST", route("count-devices"), {}, as_user="alice"), 503, "service_unavailable")

@@ -41,6 +41,16 @@ def test_a_proof_that_does_not_verify_steps_up_too(journeys: Journeys) -> None:
 
     output = journeys.succeeded(JOURNEY, {"user_id": "alice", "proof": forged})
 
+    assert (output["outcome"], output["reason"]) == ("step_up_required", "device_not_found")
+
+
+def test_a_proof_for_another_purpose_steps_up_as_an_invalid_proof(journeys: Journeys) -> None:
+    device = device_for("ES256")
+    journeys.register("alice", device)
+    wrong = journeys.verify_proof("alice", device, claims={"purpose": "register"})
+
+    output = journeys.succeeded(JOURNEY, {"user_id": "alice", "proof": wrong})
+
     assert (output["outcome"], output["reason"]) == ("step_up_required", "invalid_proof")
 
 

@@ -55,14 +55,17 @@ def test_a_blocked_device_is_rejected_and_told_it_is_blocked(journeys: Journeys)
     assert (output["outcome"], output["reason"]) == ("rejected", "device_blocked")
 
 
-def test_a_forger_naming_a_registered_key_is_rejected_as_an_invalid_proof(journeys: Journeys) -> None:
+def test_a_forger_naming_a_registered_key_is_rejected_like_an_unknown_device(journeys: Journeys) -> None:
     device = device_for("ES256")
     journeys.register("alice", device)
     forged = journeys.verify_proof("alice", device_for("ES256", 1), header={"kid": device.key_id})
+    unknown = journeys.verify_proof("alice", device_for("ES256", 2))
 
     output = journeys.succeeded(JOURNEY, {"user_id": "alice", "proof": forged})
+    unknown_output = journeys.succeeded(JOURNEY, {"user_id": "alice", "proof": unknown})
 
-    assert (output["outcome"], output["reason"]) == ("rejected", "invalid_proof")
+    assert (output["outcome"], output["reason"]) == ("rejected", "device_not_found")
+    assert output == unknown_output  # the forger cannot tell that alice registered the key
 
 
 def test_a_replayed_proof_is_rejected_because_its_challenge_is_used_up(journeys: Journeys) -> None:

@@ -100,10 +100,35 @@ def test_a_refused_registration_proof_is_rejected_with_the_api_error_code(journe
     assert journeys.key_ids("alice") == []
 
 
-def test_an_unknown_field_fails_the_execution_like_an_http_body_would(journeys: Journeys) -> None:
+def test_fields_the_journey_does_not_name_never_reach_the_function(journeys: Journeys) -> None:
+    # GIVEN an execution input that tries to smuggle an administrator and a replacement in
+    journeys.register("alice", device_for("ES256", 1))
     proof = journeys.register_proof("alice", device_for("ES256"))
-    execution = journeys.run(JOURNEY, {"user_id": "alice", "proof": proof, "status": "blocked"})
-    assert (execution.status, execution.error) == ("FAILED", "InvalidRequest")
+    document = {
+        "user_id": "alice",
+        "proof": proof,
+        "replace_active": True,
+        "actor": {"kind": "admin", "subject": "mallory"},
+    }
+
+    output = journeys.succeeded(JOURNEY, document)
+
+    # THEN the register function saw only the journey's own fields
+    assert output["outcome"] == "registered"
+    (_, payload), *_ = [call for call in journeys.router.calls if call[0] == "RegisterDeviceKeyFunction"][-1:]
+    assert set(payload) == {"user_id", "proof", "display_name", "custom_data"}
+    assert journeys.key_ids("alice") == sorted([device_for("ES256", 1).key_id, device_for("ES256").key_id])
+
+
+def test_a_key_an_administrator_blocked_cannot_come_back_by_registering_again(journeys: Journeys) -> None:
+    device = device_for("ES256")
+    journeys.register("alice", device)
+    journeys.block("alice", device)
+
+    output = journeys.succeeded(JOURNEY, {"user_id": "alice", "proof": journeys.register_proof("alice", device)})
+
+    assert (output["outcome"], output["reason"]) == ("rejected", "device_blocked")
+    assert journeys.record("alice", device)["status"] == "blocked"
 
 
 def test_a_missing_proof_fails_the_execution_before_any_call(journeys: Journeys) -> None:

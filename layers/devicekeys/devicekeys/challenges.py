@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException
 
 from .encoding import b64url_decode, b64url_encode
 from .errors import ChallengeExpired, ChallengeNotFound, InvalidRequest
-from .storage import storage_errors
+from .storage import condition_failed, storage_errors
 
 PURPOSES = ("register", "verify")
 CHALLENGE_BYTES = 32
@@ -56,8 +57,11 @@ def challenge_hash(challenge: str) -> str | None:
 
 
 class ChallengeService:
-    def __init__(self, model: Any, *, ttl_seconds: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, model: Any, connection: Connection, *, ttl_seconds: int, clock: Callable[[], float] = time.time
+    ) -> None:
         self._model = model
+        self._connection = connection
         self._ttl = ttl_seconds
         self._clock = clock
 
@@ -86,13 +90,14 @@ class ChallengeService:
             raise ChallengeNotFound("the challenge is unknown or already used")
         try:
             with storage_errors():
-                response = self._model._get_connection().delete_item(
+                response = self._connection.delete_item(
+                    self._model.Meta.table_name,
                     key,
                     condition=self._model.challenge_hash.exists(),
                     return_values="ALL_OLD",
                 )
         except PynamoDBException as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 raise ChallengeNotFound("the challenge is unknown or already used") from exc
             raise
         if not response or "Attributes" not in response:  # deleted by a concurrent consumer

@@ -3,9 +3,20 @@
 No cryptography here: proofs are checked by ``devicekeys.binding`` before a key is added or a
 verification recorded, so the functions that only manage keys never import a JOSE library.
 
-DynamoDB requests per operation (DESIGN.md section 6): add 1 (one transaction: put key +
-count it), record_verification 1, get 1, list 1 per page, update 1, block 1, unblock 1,
-delete 1 (one transaction: delete key + uncount it).
+Two rules of the product live here, so that every entry point (HTTP, direct invocation,
+journeys) obeys them:
+
+- **a block is an administrator's decision.** A blocked key stays listed and counts toward
+  the user's limit; only an administrator may unblock it or delete it. Registering a key that
+  is blocked for the user is refused, and replacing a user's keys never touches blocked ones;
+- **the device limit holds under any concurrency**: a per-user counter item is changed in the
+  same transaction as the keys, with a condition.
+
+DynamoDB requests per operation: add 1 (one transaction: put key + count it), replace_active
+2 (a query, then one transaction; more for users with over 98 active keys),
+record_verification 1, get 1, list 1 per page, update 1, block 1, unblock 1, delete 1 (one
+transaction: delete key + uncount it). A refused conditional write costs one more read to say
+why (blocked or gone).
 """
 
 from __future__ import annotations
@@ -14,7 +25,8 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +34,10 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from .access import Caller
 from .encoding import b64url_decode, b64url_encode
 from .errors import (
+    DeviceBlocked,
     DeviceKeyExists,
     DeviceLimitReached,
     DeviceNotFound,
@@ -31,14 +45,23 @@ from .errors import (
     ServiceUnavailable,
 )
 from .models import DEVICE_COUNTER_KEY, Models
-from .storage import storage_errors
+from .storage import (
+    CONDITION_FAILED,
+    MAX_TRANSACTION_ITEMS,
+    TRANSACTION_CONFLICT,
+    cancellation_codes,
+    cancelled_item,
+    condition_failed,
+    storage_errors,
+)
 
 ACTIVE, BLOCKED = "active", "blocked"
 STATUSES = (ACTIVE, BLOCKED)
 # An RFC 7638 SHA-256 thumbprint: 32 bytes as unpadded base64url.
 KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 DEFAULT_PAGE_SIZE = 100
-_REGISTER_ATTEMPTS = 3
+_ATTEMPTS = 3  # a write that lost a race with a concurrent one is tried this many times in all
+BLOCKED_MESSAGE = "the device key is blocked; only an administrator can unblock or remove it"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -122,6 +145,7 @@ class DeviceKeyService:
     ) -> None:
         self._keys = models.device_key
         self._counter = models.device_counter
+        self._connection = models.connection
         self._max_devices = max_devices_per_user
         self._clock = clock
 
@@ -140,25 +164,48 @@ class DeviceKeyService:
         """Store a new, already proven, active key for ``user_id``: one transaction.
 
         Raises:
-            DeviceKeyExists, DeviceLimitReached, ServiceUnavailable.
+            DeviceBlocked: the key is registered for the user and blocked.
+            DeviceKeyExists: the key is registered for the user.
+            DeviceLimitReached: the user has ``max_devices_per_user`` keys (blocked ones count).
+            ServiceUnavailable: the store throttled or kept conflicting.
         """
-        now = self._now()
-        item = self._keys(
-            user_id,
-            key_id,
-            status=ACTIVE,
-            alg=alg,
-            public_key=public_key,
-            display_name=display_name,
-            custom_data=custom_data,
-            created_at=now,
-            updated_at=now,
-        )
-        self._insert_counted(item)
+        item = self._new_item(user_id, key_id, public_key, alg, display_name, custom_data)
+        self.replace_active(item, replacing=False)
         return DeviceKey.from_item(item)
 
+    def add_replacing_active(
+        self,
+        user_id: str,
+        *,
+        key_id: str,
+        public_key: dict[str, str],
+        alg: str,
+        display_name: str | None = None,
+        custom_data: dict[str, Any] | None = None,
+    ) -> tuple[DeviceKey, int]:
+        """Store a new, already proven key and remove the user's other **active** keys.
+
+        The single device policy's write: blocked keys are an administrator's decision, so they
+        stay. Every removal is conditional on the key still being active, so a key blocked
+        meanwhile is kept (the attempt is repeated with fresh state).
+
+        Returns:
+            The new key and how many keys were removed.
+
+        Raises:
+            DeviceBlocked, DeviceKeyExists, DeviceLimitReached, ServiceUnavailable: as ``add``.
+        """
+        item = self._new_item(user_id, key_id, public_key, alg, display_name, custom_data)
+        removed = self.replace_active(item, replacing=True)
+        return DeviceKey.from_item(item), removed
+
     def record_verification(self, user_id: str, key_id: str) -> DeviceKey:
-        """Stamp ``last_verified_at`` on a key that is still there and still active: one UpdateItem."""
+        """Stamp ``last_verified_at`` on a key that is still there and still active: one UpdateItem.
+
+        Raises:
+            DeviceBlocked: blocked since it was read (the caller proved it holds the key).
+            DeviceNotFound: deleted since it was read.
+        """
         item = self._keys(user_id, self._checked_key_id(key_id))
         try:
             with storage_errors():
@@ -167,43 +214,90 @@ class DeviceKeyService:
                     condition=self._keys.key_id.exists() & (self._keys.status == ACTIVE),
                 )
         except PynamoDBException as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise DeviceNotFound("the device key was removed or blocked meanwhile") from exc
+            if condition_failed(exc):
+                raise self._why_refused(user_id, key_id) from exc
             raise
         return DeviceKey.from_item(item)
 
-    def _insert_counted(self, item: Any) -> None:
-        """Put the key and raise the user's device count in one transaction.
+    def replace_active(self, item: Any, *, replacing: bool) -> int:
+        """Put ``item`` and count it; with ``replacing``, remove the user's other active keys too.
 
-        The count's condition enforces ``max_devices_per_user`` atomically; a transaction
-        conflict (another registration for the same user at the same moment) is retried.
+        Returns how many keys were removed. A transaction holds at most 100 items, so a user
+        with more than 98 active keys to remove gets several: the early ones only remove keys
+        (and lower the count), the last one also puts the new key.
         """
-        counter = self._counter(item.user_id, DEVICE_COUNTER_KEY)
-        limit = self._max_devices
-        for attempt in range(_REGISTER_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
+            others: list[str] = []
+            if replacing:
+                stored = {key.key_id: key for key in self._every_key(item.user_id)}
+                existing = stored.get(item.key_id)
+                if existing is not None:
+                    raise (DeviceBlocked(BLOCKED_MESSAGE) if existing.status == BLOCKED else self._exists())
+                others = [key.key_id for key in stored.values() if key.status == ACTIVE]
             try:
-                with storage_errors(), TransactWrite(connection=self._keys._get_connection().connection) as tx:
-                    tx.save(item, condition=self._keys.key_id.does_not_exist())
-                    tx.update(
-                        counter,
-                        actions=[self._counter.device_count.add(1)],
-                        condition=self._counter.device_count.does_not_exist() | (self._counter.device_count < limit),
-                    )
-                return
+                self._put_removing(item, others)
+                return len(others)
             except TransactWriteError as exc:
-                codes = [reason.code if reason else None for reason in exc.cancellation_reasons]
-                if codes[:1] == ["ConditionalCheckFailed"]:
-                    raise DeviceKeyExists("this device key is already registered for the user") from exc
-                if codes[1:2] == ["ConditionalCheckFailed"]:
-                    raise DeviceLimitReached(f"a user may register at most {limit} device keys") from exc
-                if "TransactionConflict" not in codes or attempt == _REGISTER_ATTEMPTS - 1:
+                codes = cancellation_codes(exc)
+                put = len(codes) - 2  # order: deletes, the put, the counter update
+                if codes[put] == CONDITION_FAILED:
+                    existing_raw = cancelled_item(exc, put)
+                    blocked = existing_raw is not None and existing_raw.get("status", {}).get("S") == BLOCKED
+                    raise (DeviceBlocked(BLOCKED_MESSAGE) if blocked else self._exists()) from exc
+                if codes[put + 1] == CONDITION_FAILED:
+                    raise DeviceLimitReached(
+                        f"a user may register at most {self._max_devices} device keys (blocked ones count)"
+                    ) from exc
+                # a key to remove changed meanwhile, or a concurrent transaction on the same items
+                retry = CONDITION_FAILED in codes[:put] or TRANSACTION_CONFLICT in codes
+                if not retry or attempt == _ATTEMPTS - 1:
                     raise ServiceUnavailable("the device key store is busy; retry shortly") from exc
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not a secret
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _put_removing(self, item: Any, others: list[str]) -> None:
+        """One transaction per chunk of removals; the last also puts ``item`` under the limit."""
+        last_size = MAX_TRANSACTION_ITEMS - 2
+        early, last = others[: max(0, len(others) - last_size)], others[max(0, len(others) - last_size) :]
+        for start in range(0, len(early), MAX_TRANSACTION_ITEMS - 1):
+            chunk = early[start : start + MAX_TRANSACTION_ITEMS - 1]
+            with self._transaction() as tx:
+                self._remove_active(tx, item.user_id, chunk)
+                tx.update(self._counter_of(item.user_id), actions=[self._counter.device_count.add(-len(chunk))])
+        counter = self._counter
+        with self._transaction() as tx:
+            self._remove_active(tx, item.user_id, last)
+            tx.save(item, condition=self._keys.key_id.does_not_exist(), return_values="ALL_OLD")
+            tx.update(
+                self._counter_of(item.user_id),
+                actions=[counter.device_count.add(1 - len(last))],
+                condition=counter.device_count.does_not_exist()
+                | (counter.device_count < self._max_devices + len(last)),
+            )
+
+    def _remove_active(self, tx: TransactWrite, user_id: str, key_ids: list[str]) -> None:
+        for key_id in key_ids:
+            tx.delete(self._keys(user_id, key_id), condition=self._keys.key_id.exists() & (self._keys.status == ACTIVE))
+
+    def _exists(self) -> DeviceKeyExists:
+        return DeviceKeyExists("this device key is already registered for the user")
 
     # --- lifecycle ----------------------------------------------------------------------
 
     def get(self, user_id: str, key_id: str) -> DeviceKey:
+        """One key of the user (strongly consistent).
+
+        Raises:
+            DeviceNotFound: no such key for the user.
+        """
         return DeviceKey.from_item(self._find(user_id, key_id))
+
+    def find(self, user_id: str, key_id: str) -> DeviceKey | None:
+        """One key of the user, or None (strongly consistent)."""
+        try:
+            return self.get(user_id, key_id)
+        except DeviceNotFound:
+            return None
 
     def list_keys(
         self,
@@ -267,21 +361,81 @@ class DeviceKeyService:
         ]
         return self._update(user_id, key_id, actions)
 
-    def delete(self, user_id: str, key_id: str) -> None:
-        """Forget a device: the key and its place in the user's count go in one transaction."""
+    def delete(self, user_id: str, key_id: str, *, actor: Caller) -> None:
+        """Forget a device: the key and its place in the user's count go in one transaction.
+
+        Raises:
+            DeviceBlocked: the key is blocked and ``actor`` is not an administrator: removing
+                it would let the device register again, undoing the block.
+            DeviceNotFound: no such key for the user.
+        """
         item = self._keys(user_id, self._checked_key_id(key_id))
-        counter = self._counter(user_id, DEVICE_COUNTER_KEY)
+        condition = self._keys.key_id.exists()
+        if not actor.is_admin:
+            condition &= self._keys.status == ACTIVE
         try:
-            with storage_errors(), TransactWrite(connection=self._keys._get_connection().connection) as tx:
-                tx.delete(item, condition=self._keys.key_id.exists())
-                tx.update(counter, actions=[self._counter.device_count.add(-1)])
+            with self._transaction() as tx:
+                tx.delete(item, condition=condition)
+                tx.update(self._counter_of(user_id), actions=[self._counter.device_count.add(-1)])
         except TransactWriteError as exc:
-            codes = [reason.code if reason else None for reason in exc.cancellation_reasons]
-            if codes[:1] == ["ConditionalCheckFailed"]:
-                raise DeviceNotFound("no such device key for this user") from exc
+            if cancellation_codes(exc)[:1] == [CONDITION_FAILED]:
+                raise self._why_refused(user_id, key_id) from exc
             raise ServiceUnavailable("the device key store is busy; retry shortly") from exc
 
     # --- helpers ------------------------------------------------------------------------
+
+    def _new_item(
+        self,
+        user_id: str,
+        key_id: str,
+        public_key: dict[str, str],
+        alg: str,
+        display_name: str | None,
+        custom_data: dict[str, Any] | None,
+    ) -> Any:
+        now = self._now()
+        return self._keys(
+            user_id,
+            key_id,
+            status=ACTIVE,
+            alg=alg,
+            public_key=public_key,
+            display_name=display_name,
+            custom_data=custom_data,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def _every_key(self, user_id: str) -> Iterator[DeviceKey]:
+        token: str | None = None
+        while True:
+            page = self.list_keys(user_id, next_token=token)
+            yield from page.device_keys
+            if page.next_token is None:
+                return
+            token = page.next_token
+
+    @contextmanager
+    def _transaction(self) -> Iterator[TransactWrite]:
+        """A TransactWrite on the shared connection; throttling at commit reads as ServiceUnavailable."""
+        with storage_errors(), TransactWrite(connection=self._connection) as transaction:
+            yield transaction
+
+    def _counter_of(self, user_id: str) -> Any:
+        return self._counter(user_id, DEVICE_COUNTER_KEY)
+
+    def _why_refused(self, user_id: str, key_id: str) -> DeviceBlocked | DeviceNotFound:
+        """After a conditional write on an existing-and-active key failed: blocked, or gone?"""
+        try:
+            with storage_errors():
+                found = self._keys.get(user_id, key_id, consistent_read=True, attributes_to_get=["status"])
+        except DoesNotExist:
+            return DeviceNotFound("no such device key for this user")
+        return (
+            DeviceBlocked(BLOCKED_MESSAGE)
+            if found.status == BLOCKED
+            else DeviceNotFound("the device key changed meanwhile; read it again")
+        )
 
     def _find(self, user_id: str, key_id: str) -> Any:
         try:
@@ -296,7 +450,7 @@ class DeviceKeyService:
             with storage_errors():
                 item.update(actions=actions, condition=self._keys.key_id.exists())
         except PynamoDBException as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 raise DeviceNotFound("no such device key for this user") from exc
             raise
         return DeviceKey.from_item(item)

@@ -1,8 +1,12 @@
 """The domain's errors: one class per documented error code.
 
-Each class carries the code and HTTP status DESIGN.md promises, so the mapping to a response
-lives in one place. The class names double as the error names a Step Functions ``Catch`` can
-match when a function is invoked directly (``"ErrorEquals": ["DeviceNotFound"]``).
+Each class carries its code and HTTP status, so the mapping to a response lives in one place.
+The class names double as the error names a Step Functions ``Catch`` can match when a function
+is invoked directly (``"ErrorEquals": ["DeviceNotFound"]``), and as the names a failed journey
+reports, which ``BY_NAME`` maps back to the class.
+
+``ALL_ERRORS`` is the explicit list of every error a caller can see; the API's documentation
+and the clients' code tables are built from it, and a test checks that no subclass is missing.
 """
 
 from __future__ import annotations
@@ -68,10 +72,26 @@ class PayloadTooLarge(DeviceKeysError):
     code, status = "payload_too_large", 413
 
 
+class InternalError(DeviceKeysError):
+    """A bug: logged with its stack trace; the caller sees a fixed message."""
+
+    code, status = "internal_error", 500
+
+
+class JourneyFailed(DeviceKeysError):
+    """A journey failed for a reason that is not the caller's (a bug or an outage), logged."""
+
+    code, status = "journey_failed", 502
+
+
 class ServiceUnavailable(DeviceKeysError):
     """The store throttled or failed transiently; nothing was changed, the call can be retried."""
 
     code, status, retryable = "service_unavailable", 503, True
+
+
+class JourneyTimedOut(DeviceKeysError):
+    code, status = "journey_timed_out", 504
 
 
 # Outcomes of an "is known device" check that a journey branches on rather than catches.
@@ -83,5 +103,25 @@ VERIFY_FAILURES: tuple[type[DeviceKeysError], ...] = (
     DeviceNotFound,
 )
 
-# Every code a client of the device-key API may see, with its HTTP status: the table in README.
-ERROR_STATUS: dict[str, int] = {error.code: error.status for error in DeviceKeysError.__subclasses__()}
+ALL_ERRORS: tuple[type[DeviceKeysError], ...] = (
+    InvalidRequest,
+    UnsupportedKey,
+    InvalidProof,
+    ChallengeExpired,
+    ChallengeNotFound,
+    Forbidden,
+    DeviceBlocked,
+    DeviceNotFound,
+    RouteNotFound,
+    DeviceKeyExists,
+    DeviceLimitReached,
+    PayloadTooLarge,
+    InternalError,
+    JourneyFailed,
+    ServiceUnavailable,
+    JourneyTimedOut,
+)
+# Every code a client may see, with its HTTP status: the error table of the docs and OpenAPI.
+ERROR_STATUS: dict[str, int] = {error.code: error.status for error in ALL_ERRORS}
+# Class name -> class: how a journey's failure (its error name) is answered like the API would.
+BY_NAME: dict[str, type[DeviceKeysError]] = {error.__name__: error for error in ALL_ERRORS}

@@ -23,16 +23,18 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from .access import ANONYMOUS, Caller
+from . import text
+from .access import ANONYMOUS, Caller, direct_caller, granted_scopes, token_caller
 from .challenges import ChallengeService
 from .device_keys import DeviceKeyService
-from .errors import DeviceKeysError, InvalidRequest, RouteNotFound
+from .errors import DeviceKeysError, InternalError, InvalidRequest, RouteNotFound
 from .inputs import parse_json_body, validate
 from .models import build_models
 from .settings import Settings
 
 JSON = "application/json"
-DirectHandler = Callable[[dict[str, Any]], dict[str, Any] | None]
+# A direct invocation's document (without ``actor``) and who made it -> the function's output.
+DirectHandler = Callable[[dict[str, Any], Caller], dict[str, Any] | None]
 
 
 class _HttpResolver(APIGatewayHttpResolver):
@@ -80,7 +82,9 @@ class FunctionRuntime:
 
     @cached_property
     def challenges(self) -> ChallengeService:
-        return ChallengeService(self._models.challenge, ttl_seconds=self.settings.challenge_ttl_seconds)
+        return ChallengeService(
+            self._models.challenge, self._models.connection, ttl_seconds=self.settings.challenge_ttl_seconds
+        )
 
     @cached_property
     def device_keys(self) -> DeviceKeyService:
@@ -91,29 +95,26 @@ class FunctionRuntime:
     def caller(self) -> Caller:
         """The principal the HTTP API's JWT authorizer vouched for, or ANONYMOUS on open routes."""
         authorizer = self.app.current_event.request_context.authorizer
-        claims = authorizer.jwt_claim if authorizer else {}
-        subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject:
+        if not authorizer:
             return ANONYMOUS
-        scopes = set(authorizer.jwt_scopes or [])
-        for claim in ("scope", "scp"):
-            value = claims.get(claim)
-            if isinstance(value, str):
-                scopes.update(value.replace(",", " ").strip("[]").split())
-            elif isinstance(value, list):
-                scopes.update(str(item) for item in value)
-        return Caller(subject=subject, is_admin=self.settings.admin_scope in scopes)
+        claims = authorizer.jwt_claim or {}
+        scopes = granted_scopes(authorizer.jwt_scopes, claims)
+        return token_caller(claims.get("sub"), scopes, self.settings.admin_scope)
 
-    def body(self, schema_name: str) -> dict[str, Any]:
+    def raw_body(self) -> bytes | None:
+        """The request body's bytes, base64 undone as API Gateway encoded them."""
         event = self.app.current_event
         raw = event.body
-        data: bytes | None = None
-        if raw:
-            try:
-                data = base64.b64decode(raw, validate=True) if event.is_base64_encoded else raw.encode("utf-8")
-            except (binascii.Error, UnicodeError) as exc:
-                raise InvalidRequest("the request body could not be decoded") from exc
-        return parse_json_body(data, schema_name)
+        if not raw:
+            return None
+        try:
+            return base64.b64decode(raw, validate=True) if event.is_base64_encoded else raw.encode("utf-8")
+        except (binascii.Error, UnicodeError) as exc:
+            raise InvalidRequest("the request body could not be decoded") from exc
+
+    def body(self, schema_name: str) -> dict[str, Any]:
+        """The request body as a document the named schema allows."""
+        return parse_json_body(self.raw_body(), schema_name)
 
     def ok(self, body: object) -> Response[str]:
         self._count("success")
@@ -148,7 +149,12 @@ class FunctionRuntime:
         try:
             if not isinstance(event, dict):
                 raise InvalidRequest("a direct invocation takes a JSON object")
-            result = direct(event)
+            try:
+                text.check(event, what="the invocation")
+            except text.JsonTextError as exc:
+                raise InvalidRequest(str(exc)) from exc
+            caller = direct_caller(event.get("actor"))
+            result = direct({name: value for name, value in event.items() if name != "actor"}, caller)
         except DeviceKeysError as exc:
             self._count(exc.code)
             self.logger.info("request refused", extra={"error_code": exc.code})
@@ -175,9 +181,8 @@ class FunctionRuntime:
         return response
 
     def _unexpected_error(self, exc: Exception) -> Response[str]:
-        self._count("internal_error")
         self.logger.exception("unexpected failure")
-        return self._error(500, "internal_error", "the service failed unexpectedly; it has been logged")
+        return self._domain_error(InternalError("the service failed unexpectedly; it has been logged"))
 
     def _route_not_found(self, exc: Exception) -> Response[str]:
         return self._domain_error(RouteNotFound("no such route"))

@@ -18,18 +18,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 from .settings import Settings
+from .storage import share_connection
 
 DEVICE_COUNTER_KEY = "#devices"
 
 
 @dataclass(frozen=True)
 class Models:
+    """The model classes of one deployment, and the one connection they share."""
+
     device_key: Any
     device_counter: Any
     challenge: Any
+    connection: Connection
 
 
 def _meta(table_name: str, settings: Settings) -> Any:
@@ -78,22 +83,5 @@ def build_models(settings: Settings) -> Models:
         purpose = UnicodeAttribute()
         expires_at = NumberAttribute()
 
-    models = Models(device_key=DeviceKeyModel, device_counter=DeviceCounterModel, challenge=ChallengeModel)
-    _share_connection(models)
-    return models
-
-
-def _share_connection(models: Models) -> None:
-    """Make every model use the device-key model's connection: one botocore client in all.
-
-    PynamoDB gives each model class its own botocore session and client. Building one loads
-    and parses DynamoDB's service model and endpoint rules (~40-80 ms at a cold start) and, on
-    AWS, opens its own HTTPS connection pool (one more TLS handshake). The models share region,
-    endpoint and timeouts, so one client serves them all; the client is still built lazily.
-    """
-    keys = models.device_key._get_connection()
-    for model in (models.device_counter, models.challenge):
-        table = model._get_connection()
-        if table.table_name != keys.table_name:
-            keys.connection.add_meta_table(table.connection.get_meta_table(table.table_name))
-        table.connection = keys.connection
+    classes = (DeviceKeyModel, DeviceCounterModel, ChallengeModel)
+    return Models(*classes, connection=share_connection(classes))

@@ -1,19 +1,23 @@
 """Device proofs: the compact JWS a device signs over a one-time challenge.
 
-Reading a proof (``read_proof``) only checks its structure, so the challenge can be consumed
-before anything else is decided: one attempt per challenge, whatever its outcome. Trust comes
-from ``check_proof``, which verifies the signature with the pinned key and then the claims.
+``read_proof`` checks a proof's structure; ``check_claims`` what its payload says (user,
+purpose, time, audience); ``check_signature`` that the pinned key signed it. None of them needs
+stored state, so a binding runs all it can before a challenge is consumed: a challenge is never
+burned by a proof that was invalid on its face.
+
+The header and payload are JSON under the service's rules (``devicekeys.text``): no duplicate
+member names (JOSE parsers disagree on which one wins), no non-finite numbers, text only.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from joserfc.errors import JoseError
 from joserfc.jws import JWSRegistry, extract_compact
 
+from . import text
 from .encoding import b64url_decode
 from .errors import InvalidProof
 from .keys import DevicePublicKey, canonical_algorithm, verify_signature
@@ -65,9 +69,11 @@ def read_proof(value: object) -> DeviceProof:
     try:
         compact = value.encode("ascii")
         parsed = extract_compact(compact, registry=_REGISTRY)
-        header = dict(parsed.headers())
-        _REGISTRY.check_header(header)
-        claims = json.loads(parsed.payload)
+        _REGISTRY.check_header(dict(parsed.headers()))
+        header = text.loads(b64url_decode(compact.split(b".", 1)[0]), what="the proof header")
+        claims = text.loads(parsed.payload, what="the proof payload")
+    except text.JsonTextError as exc:
+        raise InvalidProof(str(exc)) from exc
     except (JoseError, ValueError, TypeError, UnicodeError) as exc:
         raise InvalidProof("the proof is not a well-formed compact JWS") from exc
     if header.get("typ") != PROOF_TYPE:
@@ -93,6 +99,43 @@ def read_proof(value: object) -> DeviceProof:
     )
 
 
+def check_claims(
+    proof: DeviceProof,
+    *,
+    user_id: str,
+    purpose: str,
+    now: int,
+    clock_skew_seconds: int,
+    audience: str | None,
+) -> None:
+    """Check what a proof's payload says, before anything is trusted or consumed.
+
+    Args:
+        proof: from ``read_proof``.
+        user_id: the expected ``sub``.
+        purpose: the expected ``purpose``: the route's (its challenge must have the same).
+        now: the current time, epoch seconds.
+        clock_skew_seconds: how far ``iat`` may be from ``now``.
+        audience: the expected ``aud``, when the deployment sets one.
+
+    Raises:
+        InvalidProof: a claim that does not match, or an ``iat`` that is not an integer
+            number of seconds within the allowed skew.
+    """
+    claims = proof.claims
+    if claims.get("sub") != user_id:
+        raise InvalidProof("the proof is for another user")
+    if claims.get("purpose") != purpose:
+        raise InvalidProof("the proof is for another purpose")
+    iat = claims.get("iat")
+    if type(iat) is not int:  # not bool, not a float: NumericDate seconds, as devices send them
+        raise InvalidProof("the proof needs an iat that is an integer number of seconds")
+    if abs(now - iat) > clock_skew_seconds:
+        raise InvalidProof("the proof iat is outside the allowed clock skew")
+    if audience is not None and not _audience_matches(claims.get("aud"), audience):
+        raise InvalidProof("the proof is for another audience")
+
+
 def check_proof(
     proof: DeviceProof,
     key: DevicePublicKey,
@@ -103,36 +146,24 @@ def check_proof(
     clock_skew_seconds: int,
     audience: str | None,
 ) -> None:
-    """Verify a proof's signature with the pinned key, then its claims.
-
-    Args:
-        proof: from ``read_proof``.
-        key: the key the proof must be signed with; its ``alg`` must equal the header's.
-        user_id: the expected ``sub``.
-        purpose: the expected ``purpose`` (that of the consumed challenge).
-        now: the current time, epoch seconds.
-        clock_skew_seconds: how far ``iat`` may be from ``now``.
-        audience: the expected ``aud``, when the deployment sets one.
+    """Check a proof whose key is known: the pinned algorithm, the claims, then the signature.
 
     Raises:
-        InvalidProof: wrong algorithm, bad signature, or a claim that does not match.
+        InvalidProof: another algorithm than the key's, a claim that does not match
+            (see ``check_claims``), or a signature that does not verify.
     """
     if proof.alg != key.alg:
         raise InvalidProof("the proof algorithm does not match the key's")
-    if not verify_signature(key.jwk, key.alg, proof.signing_input, proof.signature):
+    check_claims(
+        proof, user_id=user_id, purpose=purpose, now=now, clock_skew_seconds=clock_skew_seconds, audience=audience
+    )
+    if not signature_is_valid(proof, key):
         raise InvalidProof("the proof signature is not valid")
-    claims = proof.claims
-    if claims.get("sub") != user_id:
-        raise InvalidProof("the proof is for another user")
-    if claims.get("purpose") != purpose:
-        raise InvalidProof("the proof is for another purpose")
-    iat = claims.get("iat")
-    if isinstance(iat, bool) or not isinstance(iat, int | float):
-        raise InvalidProof("the proof needs a numeric iat")
-    if abs(now - iat) > clock_skew_seconds:
-        raise InvalidProof("the proof iat is outside the allowed clock skew")
-    if audience is not None and not _audience_matches(claims.get("aud"), audience):
-        raise InvalidProof("the proof is for another audience")
+
+
+def signature_is_valid(proof: DeviceProof, key: DevicePublicKey) -> bool:
+    """True when ``key`` signed the proof with the algorithm pinned to it."""
+    return proof.alg == key.alg and verify_signature(key.jwk, key.alg, proof.signing_input, proof.signature)
 
 
 def _audience_matches(aud: object, expected: str) -> bool:

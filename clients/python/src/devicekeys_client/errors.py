@@ -100,10 +100,26 @@ class ServiceUnavailable(DeviceKeysError):
     retryable = True
 
 
+class RouteNotFound(DeviceKeysError):
+    """A function's own 404 for a path it does not serve."""
+
+    code = "route_not_found"
+
+
 class ServerError(DeviceKeysError):
     """An unexpected failure on the service side (5xx)."""
 
     code = "internal_error"
+
+
+class JourneyFailed(ServerError):
+    """A journey failed for a reason that is not the caller's; the service logged it."""
+
+    code = "journey_failed"
+
+
+class JourneyTimedOut(ServerError):
+    code = "journey_timed_out"
 
 
 class ConnectionFailed(DeviceKeysError):
@@ -131,6 +147,9 @@ ERRORS_BY_CODE: dict[str, type[DeviceKeysError]] = {
         PayloadTooLarge,
         ServiceUnavailable,
         ServerError,
+        RouteNotFound,
+        JourneyFailed,
+        JourneyTimedOut,
     )
 }
 
