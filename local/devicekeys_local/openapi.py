@@ -1,25 +1,36 @@
-"""One OpenAPI document for the whole API, and a Swagger UI page to try it.
+"""One OpenAPI document for the whole API, and a Swagger UI page to try it, offline.
 
-Each function's Powertools resolver (its module's ``app``) describes its own route; their
-descriptions are merged, then completed with what the resolvers cannot know: the request
-bodies (the very JSON Schemas the functions validate with, ``devicekeys.inputs.SCHEMAS``),
-the responses and error codes of DESIGN.md, and the JWT authorizer from ``template.yaml``.
+Each function's Powertools resolver (its module's ``app``) describes its own routes; their
+descriptions are merged, then completed from the project's own sources, so the document
+cannot drift from what runs:
+
+- request bodies: the JSON Schemas the functions validate with (``devicekeys.inputs.SCHEMAS``);
+- records: the domain's dataclasses (``DeviceKey``, ``IssuedChallenge``), field by field;
+- error codes and statuses: ``devicekeys.errors.ALL_ERRORS``;
+- journeys: each one's request schema, its summary (the state machine's ``Comment``) and its
+  outcomes, read from the terminal states of its ASL;
+- security: the JWT authorizer of ``template.yaml``.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import html
 import json
+import types
+import typing
 from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
 from typing import Any
 
 from .events import route_pattern
 from .functions import LocalFunctions
-from .template import TEMPLATE, Route, load_template
+from .template import TEMPLATE, Route, journey_definitions, load_template
 
 SECURITY_SCHEME = "JwtAuthorizer"
-SWAGGER_UI_VERSION = "5.17.14"
+JOURNEY_STARTER = "JourneyStarterFunction"
 
 
 @dataclass(frozen=True)
@@ -31,7 +42,8 @@ class OperationDoc:
     errors: tuple[str, ...] = ()
 
 
-# What each function accepts and answers (DESIGN.md section 1); keyed by template logical id.
+_PROOF_ERRORS = ("invalid_request", "invalid_proof", "challenge_expired", "challenge_not_found", "payload_too_large")
+# What each function accepts and answers (docs/protocol.md); keyed by template logical id.
 OPERATIONS = {
     "IssueChallengeFunction": OperationDoc(
         201, "Challenge", request="IssueChallengeRequest", errors=("invalid_request", "forbidden", "payload_too_large")
@@ -41,30 +53,16 @@ OPERATIONS = {
         "DeviceKey",
         request="RegisterRequest",
         errors=(
-            "invalid_request",
+            *_PROOF_ERRORS,
             "unsupported_key",
-            "invalid_proof",
-            "challenge_expired",
-            "challenge_not_found",
             "forbidden",
+            "device_blocked",
             "device_key_exists",
             "device_limit_reached",
-            "payload_too_large",
         ),
     ),
     "VerifyDeviceKeyFunction": OperationDoc(
-        200,
-        "Verification",
-        request="VerifyRequest",
-        errors=(
-            "invalid_request",
-            "invalid_proof",
-            "challenge_expired",
-            "challenge_not_found",
-            "device_blocked",
-            "device_not_found",
-            "payload_too_large",
-        ),
+        200, "Verification", request="VerifyRequest", errors=(*_PROOF_ERRORS, "device_blocked", "device_not_found")
     ),
     "GetDeviceKeyFunction": OperationDoc(200, "DeviceKey", errors=("invalid_request", "forbidden", "device_not_found")),
     "ListDeviceKeysFunction": OperationDoc(
@@ -76,7 +74,9 @@ OPERATIONS = {
         request="UpdateRequest",
         errors=("invalid_request", "forbidden", "device_not_found", "payload_too_large"),
     ),
-    "DeleteDeviceKeyFunction": OperationDoc(204, None, errors=("invalid_request", "forbidden", "device_not_found")),
+    "DeleteDeviceKeyFunction": OperationDoc(
+        204, None, errors=("invalid_request", "forbidden", "device_blocked", "device_not_found")
+    ),
     "BlockDeviceKeyFunction": OperationDoc(
         200, "DeviceKey", request="BlockRequest", errors=("invalid_request", "forbidden", "device_not_found")
     ),
@@ -84,93 +84,151 @@ OPERATIONS = {
         200, "DeviceKey", errors=("invalid_request", "forbidden", "device_not_found")
     ),
 }
+JOURNEY_ERRORS = ("invalid_request", "payload_too_large", "route_not_found", "journey_failed", "journey_timed_out")
 
+# What the records' fields mean, for people reading the document (the types come from the code).
+_FIELD_DESCRIPTIONS = {
+    "key_id": "RFC 7638 SHA-256 thumbprint of the public key (base64url)",
+    "public_key": "the device's public key as a JWK (public members only)",
+    "alg": "the JWS algorithm pinned to this key at registration",
+    "status": "active or blocked",
+    "custom_data": "any JSON object the app keeps with the key",
+    "challenge": "base64url of 32 random bytes, to sign once",
+    "purpose": "register or verify",
+    "expires_in": "seconds",
+}
+_ENUMS = {"status": ["active", "blocked"], "purpose": ["register", "verify"]}
 
-_TIMESTAMP = {"type": "string", "format": "date-time"}
-_OPTIONAL_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
-_RECORD_FIELDS = {
-    "key_id": {"type": "string", "description": "RFC 7638 SHA-256 thumbprint of the public key (base64url)"},
+# The fields journeys put in their outcomes (the terminal states of each ASL), by name.
+_OUTCOME_FIELDS: dict[str, dict[str, Any]] = {
     "user_id": {"type": "string"},
-    "status": {"type": "string", "enum": ["active", "blocked"]},
+    "key_id": {"type": "string"},
+    "reason": {"type": "string", "description": "an API error code, or no_device_proof"},
+    "message": {"type": "string"},
+    "removed": {"type": "integer", "description": "keys removed by the journey"},
+    "count": {"type": "integer"},
+    "step_up": {"type": "string"},
     "display_name": {"type": ["string", "null"]},
     "custom_data": {"type": ["object", "null"]},
-    "public_key": {"type": "object", "description": "the device's public key as a JWK (public members only)"},
-    "alg": {"type": "string", "description": "the JWS algorithm pinned to this key at registration"},
-    "created_at": _TIMESTAMP,
-    "updated_at": _TIMESTAMP,
-    "last_verified_at": _OPTIONAL_TIMESTAMP,
-    "blocked_at": _OPTIONAL_TIMESTAMP,
-    "blocked_reason": {"type": ["string", "null"]},
-}
-RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
-    "DeviceKey": {"type": "object", "properties": _RECORD_FIELDS, "required": list(_RECORD_FIELDS)},
-    "DeviceKeyPage": {
-        "type": "object",
-        "properties": {
-            "device_keys": {"type": "array", "items": {"$ref": "#/components/schemas/DeviceKey"}},
-            "next_token": {
-                "type": ["string", "null"],
-                "description": "pass back to read the next page; null at the end",
-            },
-            "count": {"type": "integer", "description": "device keys on this page"},
-        },
-        "required": ["device_keys", "next_token"],
-    },
-    "Challenge": {
-        "type": "object",
-        "properties": {
-            "challenge": {"type": "string", "description": "base64url of 32 random bytes, to sign once"},
-            "purpose": {"type": "string", "enum": ["register", "verify"]},
-            "expires_at": _TIMESTAMP,
-            "expires_in": {"type": "integer", "description": "seconds"},
-        },
-        "required": ["challenge", "purpose", "expires_at", "expires_in"],
-    },
-    "Verification": {
-        "type": "object",
-        "properties": {
-            "known": {"type": "boolean", "const": True},
-            "key_id": {"type": "string"},
-            "status": {"type": "string", "enum": ["active"]},
-            "device_key": {"$ref": "#/components/schemas/DeviceKey"},
-        },
-        "required": ["known", "key_id", "status", "device_key"],
-    },
-    "Error": {
-        "type": "object",
-        "properties": {
-            "error": {
-                "type": "object",
-                "properties": {
-                    "code": {"type": "string"},  # enum: devicekeys.errors.ERROR_STATUS, added when built
-                    "message": {"type": "string"},
-                },
-                "required": ["code", "message"],
-            },
-            "request_id": {"type": "string"},
-        },
-        "required": ["error", "request_id"],
-    },
-    "GatewayError": {
-        "type": "object",
-        "description": "an answer from API Gateway itself (authorizer, routing), not from a function",
-        "properties": {"message": {"type": "string"}},
-        "required": ["message"],
-    },
+    "device_key": {"$ref": "#/components/schemas/DeviceKey"},
 }
 
 _PATH_PARAMETERS = {
     "user_id": "the user's id, or `me` for the caller's own (`me` needs a token, so not on open routes)",
     "key_id": "the device key's id: its RFC 7638 thumbprint",
+    "journey": "the journey's name",
 }
+
+
+def record_schema(record: type) -> dict[str, Any]:
+    """A JSON Schema for a domain record, from its dataclass fields and their types."""
+    hints = typing.get_type_hints(record)
+    properties = {}
+    for field in dataclasses.fields(record):
+        schema = _type_schema(hints[field.name])
+        if field.name in _ENUMS:
+            schema["enum"] = _ENUMS[field.name]
+        if field.name in _FIELD_DESCRIPTIONS:
+            schema["description"] = _FIELD_DESCRIPTIONS[field.name]
+        properties[field.name] = schema
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+def _type_schema(hint: Any) -> dict[str, Any]:
+    members = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    nullable = type(None) in members
+    (base,) = [member for member in members if member is not type(None)]
+    origin = typing.get_origin(base) or base
+    kind, extra = {
+        str: ("string", {}),
+        int: ("integer", {}),
+        bool: ("boolean", {}),
+        dict: ("object", {}),
+        datetime: ("string", {"format": "date-time"}),
+    }[origin]
+    return {"type": [kind, "null"] if nullable else kind, **extra}
+
+
+def response_schemas() -> dict[str, dict[str, Any]]:
+    """The responses' schemas: the domain's records, and the envelopes the functions build around them."""
+    from devicekeys.challenges import IssuedChallenge  # noqa: PLC0415 - the layer is on sys.path once serve set it up
+    from devicekeys.device_keys import DeviceKey  # noqa: PLC0415
+    from devicekeys.errors import ERROR_STATUS  # noqa: PLC0415
+
+    device_key = {"$ref": "#/components/schemas/DeviceKey"}
+    return {
+        "DeviceKey": record_schema(DeviceKey),
+        "Challenge": record_schema(IssuedChallenge),
+        "DeviceKeyPage": {
+            "type": "object",
+            "properties": {
+                "device_keys": {"type": "array", "items": device_key},
+                "next_token": {"type": ["string", "null"], "description": "pass back to read the next page"},
+                "count": {"type": "integer", "description": "device keys on this page"},
+            },
+            "required": ["device_keys", "next_token", "count"],
+        },
+        "Verification": {
+            "type": "object",
+            "properties": {
+                "known": {"type": "boolean", "const": True},
+                "key_id": {"type": "string"},
+                "status": {"type": "string", "enum": ["active"]},
+                "device_key": device_key,
+            },
+            "required": ["known", "key_id", "status", "device_key"],
+        },
+        "Error": {
+            "type": "object",
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "properties": {
+                        "code": {"type": "string", "enum": list(ERROR_STATUS)},
+                        "message": {"type": "string"},
+                    },
+                    "required": ["code", "message"],
+                },
+                "request_id": {"type": "string"},
+            },
+            "required": ["error", "request_id"],
+        },
+        "GatewayError": {
+            "type": "object",
+            "description": "an answer from API Gateway itself (authorizer, routing), not from a function",
+            "properties": {"message": {"type": "string"}},
+            "required": ["message"],
+        },
+    }
+
+
+def journey_outcome_schema(definition: dict[str, Any]) -> dict[str, Any]:
+    """The outcomes a journey answers with, read from the terminal Pass states of its ASL."""
+    shapes = []
+    for state in definition["States"].values():
+        if state.get("Type") != "Pass" or not state.get("End"):
+            continue
+        properties: dict[str, Any] = {}
+        for key, value in (state.get("Parameters") or {}).items():
+            name = key.removesuffix(".$")
+            if key.endswith(".$"):
+                properties[name] = copy.deepcopy(_OUTCOME_FIELDS[name])
+            else:
+                properties[name] = {"const": value}
+        shape = {"type": "object", "properties": properties, "required": sorted(properties)}
+        if shape not in shapes:  # two states may answer alike (a rejection from either of two steps)
+            shapes.append(shape)
+    return {"anyOf": shapes} if len(shapes) > 1 else shapes[0]
 
 
 def openapi_document(functions: LocalFunctions, *, issuer: str | None = None) -> dict[str, Any]:
     """The merged document. Imports every function (and pydantic, which Powertools uses for this)."""
-    from devicekeys.errors import ERROR_STATUS  # noqa: PLC0415 - the layer is on sys.path once serve has set it up
-    from devicekeys.inputs import SCHEMAS  # noqa: PLC0415
+    from devicekeys.inputs import SCHEMAS, journey_request_schema  # noqa: PLC0415 - see response_schemas
 
     template = load_template(TEMPLATE)
+    journeys = {journey.name: json.loads(journey.definition_path.read_text()) for journey in journey_definitions()}
+    schemas = {**copy.deepcopy(SCHEMAS), **response_schemas()}
+    schemas.update({_outcome_name(name): journey_outcome_schema(asl) for name, asl in journeys.items()})
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -180,30 +238,25 @@ def openapi_document(functions: LocalFunctions, *, issuer: str | None = None) ->
         },
         "servers": [{"url": "/"}],
         "paths": {},
-        "components": {
-            "schemas": {**copy.deepcopy(SCHEMAS), **copy.deepcopy(RESPONSE_SCHEMAS)},
-            "securitySchemes": {SECURITY_SCHEME: _security_scheme(issuer)},
-        },
+        "components": {"schemas": schemas, "securitySchemes": {SECURITY_SCHEME: _security_scheme(issuer)}},
     }
-    error_code = document["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
-    error_code["enum"] = list(ERROR_STATUS)
     for logical_id, definition in functions.definitions.items():
         module = functions.module(logical_id)
         generated = json.loads(module.app.get_openapi_json_schema(title="devicekeys", version="1.0.0"))["paths"]
         description = template["Resources"][logical_id]["Properties"].get("Description", "")
         for route in definition.routes:
-            operation = _operation(
-                logical_id,
-                _generated_operation(generated, route),
-                description,
-                module.__doc__ or "",
-                open_route=route.open,
-                schemas=SCHEMAS,
-            )
-            if len(definition.routes) > 1:  # one function behind several routes: ids must stay unique
-                operation["operationId"] += "_" + route.path.rstrip("/").rsplit("/", 1)[-1].replace("-", "_")
+            base = _generated_operation(generated, route)
+            if logical_id == JOURNEY_STARTER:
+                name = route.path.rsplit("/", 1)[-1]
+                operation = _journey_operation(name, journeys[name], base, journey_request_schema(name), route.open)
+            else:
+                operation = _operation(logical_id, base, description, module.__doc__ or "", route.open, SCHEMAS)
             document["paths"].setdefault(route.path, {})[route.method.lower()] = operation
     return document
+
+
+def _outcome_name(journey: str) -> str:
+    return "".join(part.capitalize() for part in journey.split("-")) + "JourneyOutcome"
 
 
 def _generated_operation(generated: dict[str, Any], route: Route) -> dict[str, Any]:
@@ -231,36 +284,58 @@ def _security_scheme(issuer: str | None) -> dict[str, Any]:
     return scheme
 
 
+def _parameters(generated: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {**parameter, "description": _PATH_PARAMETERS.get(parameter["name"], "")}
+        for parameter in generated.get("parameters", [])
+    ]
+
+
 def _operation(
     logical_id: str,
     generated: dict[str, Any],
     summary: str,
     module_doc: str,
-    *,
     open_route: bool,
     schemas: dict[str, Any],
 ) -> dict[str, Any]:
-    doc = OPERATIONS.get(logical_id)
+    doc = OPERATIONS[logical_id]
     name = logical_id.removesuffix("Function")
     operation: dict[str, Any] = {
         "operationId": name[0].lower() + name[1:],
         "summary": summary,
         "description": module_doc.strip(),
-        "tags": ["device keys" if doc else "other"],
-        "parameters": [
-            {**parameter, "description": _PATH_PARAMETERS.get(parameter["name"], "")}
-            for parameter in generated.get("parameters", [])
-        ],
+        "tags": ["device keys"],
+        "parameters": _parameters(generated),
         "security": [] if open_route else [{SECURITY_SCHEME: []}],
     }
-    if doc and doc.query:
+    if doc.query:
         for parameter, schema in schemas[doc.query]["properties"].items():
             operation["parameters"].append({"name": parameter, "in": "query", "required": False, "schema": schema})
-    if doc and doc.request:
+    if doc.request:
         required = bool(schemas[doc.request].get("required") or schemas[doc.request].get("minProperties"))
         operation["requestBody"] = {"required": required, "content": _json_content(doc.request)}
     operation["responses"] = _responses(doc, open_route=open_route)
     return operation
+
+
+def _journey_operation(
+    name: str, asl: dict[str, Any], generated: dict[str, Any], request: str, open_route: bool
+) -> dict[str, Any]:
+    comment = " ".join(str(asl.get("Comment", "")).split())
+    errors = JOURNEY_ERRORS if open_route else (*JOURNEY_ERRORS, "forbidden")
+    doc = OperationDoc(200, _outcome_name(name), request=request, errors=errors)
+    body = "The body is the journey's input" + ("" if open_route else " without user_id (the token's sub)") + "."
+    return {
+        "operationId": "journey_" + name.replace("-", "_"),
+        "summary": comment.split(". ", 1)[0].rstrip("."),
+        "description": f"{comment}\n\n{body} The answer is the journey's outcome; see docs/journeys.md.",
+        "tags": ["journeys"],
+        "parameters": [p for p in _parameters(generated) if p.get("in") != "path"],
+        "security": [] if open_route else [{SECURITY_SCHEME: []}],
+        "requestBody": {"required": True, "content": _json_content(request)},
+        "responses": _responses(doc, open_route=open_route),
+    }
 
 
 def _json_content(schema_name: str | None) -> dict[str, Any]:
@@ -268,23 +343,17 @@ def _json_content(schema_name: str | None) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
-def _responses(doc: OperationDoc | None, *, open_route: bool) -> dict[str, Any]:
+def _responses(doc: OperationDoc, *, open_route: bool) -> dict[str, Any]:
     """Success, the documented error codes grouped by status, and the authorizer's 401 on protected routes."""
-    if doc is None:  # a function DESIGN.md does not describe: what every function may answer
-        responses: dict[str, Any] = {
-            "200": {"description": "success", "content": _json_content(None)},
-            "default": {"description": "error", "content": _json_content("Error")},
-        }
-    else:
-        success = {"description": "success", "content": _json_content(doc.response)}
-        responses = {str(doc.success): success if doc.response else {"description": "success, no content"}}
-        from devicekeys.errors import ERROR_STATUS  # noqa: PLC0415 - see openapi_document
+    from devicekeys.errors import ERROR_STATUS  # noqa: PLC0415 - see response_schemas
 
-        by_status: dict[int, list[str]] = {}
-        for code in (*doc.errors, "service_unavailable"):
-            by_status.setdefault(ERROR_STATUS[code], []).append(code)
-        for status, codes in by_status.items():
-            responses[str(status)] = {"description": "error: " + ", ".join(codes), "content": _json_content("Error")}
+    success = {"description": "success", "content": _json_content(doc.response)}
+    responses = {str(doc.success): success if doc.response else {"description": "success, no content"}}
+    by_status: dict[int, list[str]] = {}
+    for code in (*doc.errors, "service_unavailable"):
+        by_status.setdefault(ERROR_STATUS[code], []).append(code)
+    for status, codes in by_status.items():
+        responses[str(status)] = {"description": "error: " + ", ".join(codes), "content": _json_content("Error")}
     if not open_route:
         # The authorizer answers before the function runs; a function's own 401s share the status.
         gateway = {"$ref": "#/components/schemas/GatewayError"}
@@ -298,19 +367,35 @@ def _responses(doc: OperationDoc | None, *, open_route: bool) -> dict[str, Any]:
     return dict(sorted(responses.items()))
 
 
+SWAGGER_UI_ASSETS = {
+    "/docs/swagger-ui.css": ("swagger-ui.min.css", "text/css; charset=utf-8"),
+    "/docs/swagger-ui-bundle.js": ("swagger-ui-bundle.min.js", "text/javascript; charset=utf-8"),
+}
+
+
+def swagger_ui_asset(path: str) -> tuple[bytes, str] | None:
+    """A Swagger UI file and its content type, from the bundle Powertools ships (no CDN: works offline)."""
+    asset = SWAGGER_UI_ASSETS.get(path)
+    if asset is None:
+        return None
+    name, content_type = asset
+    bundle = resources.files("aws_lambda_powertools.event_handler.openapi.swagger_ui")
+    return bundle.joinpath(name).read_bytes(), content_type
+
+
 def swagger_ui_page(openapi_url: str = "/openapi.json") -> bytes:
-    """A Swagger UI page; its assets come from a CDN, the browser fetches them."""
-    cdn = f"https://unpkg.com/swagger-ui-dist@{SWAGGER_UI_VERSION}"
+    """A Swagger UI page whose script and stylesheet the local API serves itself."""
     page = f"""<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>devicekeys API (local)</title>
-  <link rel="stylesheet" href="{cdn}/swagger-ui.css" crossorigin="anonymous">
+  <link rel="stylesheet" href="/docs/swagger-ui.css">
 </head>
 <body>
   <div id="swagger-ui"></div>
-  <script src="{cdn}/swagger-ui-bundle.js" crossorigin="anonymous"></script>
+  <script src="/docs/swagger-ui-bundle.js"></script>
   <script>
     window.ui = SwaggerUIBundle({{
       url: "{html.escape(openapi_url)}", dom_id: "#swagger-ui", persistAuthorization: true

@@ -47,7 +47,7 @@ from .issuer import (
     TokenPolicy,
     load_or_create_key,
 )
-from .openapi import openapi_document, swagger_ui_page
+from .openapi import openapi_document, swagger_ui_asset, swagger_ui_page
 from .template import TEMPLATE, resources
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -302,6 +302,10 @@ class _Routes:
         }.get((method, path))
         if local is not None:
             return local()
+        asset = swagger_ui_asset(path) if method == "GET" else None
+        if asset is not None:
+            content, content_type = asset
+            return GatewayResponse(200, [("content-type", content_type), ("cache-control", "max-age=3600")], content)
         return self.gateway.handle(method, target, headers, body, client)
 
     def _openapi_json(self) -> GatewayResponse:

@@ -7,6 +7,7 @@ are found from their ``CodeUri``/``Handler``/``Events``, so nothing local drifts
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -149,3 +150,67 @@ def function_definitions(path: Path = TEMPLATE) -> list[FunctionDefinition]:
             )
         )
     return functions
+
+
+# --- journeys: the template's state machines ----------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
+LOCAL_REGION = "us-east-1"
+LOCAL_ACCOUNT = "123456789012"
+
+
+@dataclass(frozen=True)
+class JourneyDefinition:
+    """One ``AWS::Serverless::StateMachine`` of the template; ``name`` is its file's stem."""
+
+    name: str
+    logical_id: str
+    definition_path: Path
+    # ``${Placeholder}`` in the ASL -> logical id of the function whose ARN replaces it
+    substitutions: dict[str, str]
+    type: str
+
+    def definition(self) -> str:
+        """The ASL with every placeholder replaced by the local ARN of its function."""
+        text = self.definition_path.read_text()
+        missing = set(_PLACEHOLDER.findall(text)) - set(self.substitutions)
+        if missing:
+            raise ValueError(f"{self.definition_path.name}: no DefinitionSubstitutions for {sorted(missing)}")
+        return _PLACEHOLDER.sub(lambda match: function_arn(self.substitutions[match.group(1)]), text)
+
+
+def function_arn(logical_id: str) -> str:
+    """Locally a function is named after its logical id, so its ARN leads back to the handler."""
+    return f"arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{logical_id}"
+
+
+def state_machine_arn(name: str) -> str:
+    return f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:stateMachine:{name}"
+
+
+def _function_of(value: Any) -> str:
+    """The function a substitution names: only ``!GetAtt Function.Arn`` is meaningful for journeys."""
+    get_att = value.get("Fn::GetAtt") if isinstance(value, dict) else None
+    if not (isinstance(get_att, list) and len(get_att) == 2 and get_att[1] == "Arn"):
+        raise ValueError(f"a journey substitution must be !GetAtt <Function>.Arn, got {value!r}")
+    return str(get_att[0])
+
+
+def journey_definitions(path: Path = TEMPLATE) -> list[JourneyDefinition]:
+    """Every state machine the template deploys, read from the template itself."""
+    journeys = []
+    for logical_id, resource in resources("AWS::Serverless::StateMachine", path).items():
+        props = resource["Properties"]
+        definition_path = path.parent / props["DefinitionUri"]
+        journeys.append(
+            JourneyDefinition(
+                name=definition_path.name.removesuffix(".asl.json"),
+                logical_id=logical_id,
+                definition_path=definition_path,
+                substitutions={
+                    name: _function_of(value) for name, value in (props.get("DefinitionSubstitutions") or {}).items()
+                },
+                type=props.get("Type", "STANDARD"),
+            )
+        )
+    return journeys

@@ -7,7 +7,7 @@ import urllib.request
 from typing import Any
 
 import pytest
-from devicekeys.inputs import SCHEMAS
+from devicekeys.inputs import SCHEMAS, journey_request_schema
 from devicekeys_local.template import function_definitions
 
 from .conftest import LocalApi
@@ -58,8 +58,28 @@ def test_request_bodies_are_the_schemas_the_functions_enforce(document: dict[str
     assert "content" not in delete["responses"]["204"]
 
 
-def test_swagger_ui_page_loads_the_document(local_api: LocalApi) -> None:
+def test_each_journey_is_documented_with_its_own_body_and_outcomes(document: dict[str, Any]) -> None:
+    journeys = {path: item["post"] for path, item in document["paths"].items() if path.startswith("/v1/journeys/")}
+    assert len(journeys) == 7
+    assert len({operation["summary"] for operation in journeys.values()}) == 7  # not seven identical entries
+    schemas = document["components"]["schemas"]
+    for path, operation in journeys.items():
+        name = path.rsplit("/", 1)[-1]
+        request = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        assert request == journey_request_schema(name) and schemas[request] == SCHEMAS[request]
+        outcome = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        outcomes = schemas[outcome].get("anyOf", [schemas[outcome]])
+        assert all("outcome" in shape["properties"] for shape in outcomes), name
+    assert "user_id" in schemas["LoginRegisteredDeviceJourneyRequest"]["required"]  # open: the body names the user
+    assert "user_id" not in schemas["CountDevicesJourneyRequest"]["properties"]  # the token's sub
+
+
+def test_swagger_ui_page_loads_the_document_and_its_assets_from_the_local_api(local_api: LocalApi) -> None:
     content_type, body = fetch(local_api, "/docs")
     assert content_type.startswith("text/html")
     assert b'url: "/openapi.json"' in body
-    assert b"swagger-ui-bundle.js" in body
+    assert b"https://" not in body and b"http://" not in body  # nothing from a CDN: works offline
+    for asset, kind in (("/docs/swagger-ui-bundle.js", "text/javascript"), ("/docs/swagger-ui.css", "text/css")):
+        assert asset.encode() in body
+        content_type, content = fetch(local_api, asset)
+        assert content_type.startswith(kind) and len(content) > 10_000

@@ -16,13 +16,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+from devicekeys.errors import ERROR_STATUS
 from devicekeys_client import DeviceKeyPair
 from devicekeys_local.asl import state_names
 from devicekeys_local.functions import LocalFunctions
 from devicekeys_local.journeys import JourneyExecution, LambdaRouter, LocalJourneys, journey_definitions
+from devicekeys_local.openapi import journey_outcome_schema, response_schemas
 
 CHALLENGES_TABLE = "test-challenges"
+_ASL = {journey.name: json.loads(journey.definition_path.read_text()) for journey in journey_definitions()}
+_RESPONSES = response_schemas()
 
 
 def lambda_throttled() -> Exception:
@@ -105,15 +110,29 @@ class Journeys:
         return sum(1 for called, _ in self.router.calls if called == logical_id)
 
 
+def assert_documented_outcome(journey: str, output: Any) -> None:
+    """The output is one of the outcomes the OpenAPI document derives from the journey's ASL."""
+    schema = {**journey_outcome_schema(_ASL[journey]), "components": {"schemas": _RESPONSES}}
+    jsonschema.Draft202012Validator(schema).validate(output)
+    reason = output.get("reason")
+    assert reason is None or reason in ERROR_STATUS or reason == "no_device_proof", reason
+
+
 @contextmanager
 def running_journeys(functions: LocalFunctions, dynamodb: Any) -> Iterator[Journeys]:
-    """The template's state machines, run by moto inside the test's DynamoDB mock; their paths are recorded."""
+    """The template's state machines, run by moto inside the test's DynamoDB mock; their paths are recorded.
+
+    Every execution that succeeded must also have answered a documented outcome.
+    """
     with LocalJourneys(functions) as local:
         try:
             yield Journeys(local, functions, dynamodb)
         finally:
             for name, execution in local.executions:
                 ENTERED[name].update(execution.states)
+            for name, execution in local.executions:
+                if execution.status == "SUCCEEDED":
+                    assert_documented_outcome(name, execution.output)
 
 
 @pytest.fixture

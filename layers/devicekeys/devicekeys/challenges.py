@@ -30,17 +30,18 @@ CHALLENGE_BYTES = 32
 
 @dataclass(frozen=True, slots=True)
 class IssuedChallenge:
+    """A challenge as the device receives it (``to_dict``): its field types are its JSON's."""
+
     challenge: str
     purpose: str
-    expires_at: int
+    expires_at: datetime
     expires_in: int
 
     def to_dict(self) -> dict[str, Any]:
-        expires = datetime.fromtimestamp(self.expires_at, UTC).isoformat().replace("+00:00", "Z")
         return {
             "challenge": self.challenge,
             "purpose": self.purpose,
-            "expires_at": expires,
+            "expires_at": self.expires_at.isoformat().replace("+00:00", "Z"),
             "expires_in": self.expires_in,
         }
 
@@ -76,7 +77,12 @@ class ChallengeService:
         )
         with storage_errors():
             item.save(condition=self._model.challenge_hash.does_not_exist())
-        return IssuedChallenge(challenge=challenge, purpose=purpose, expires_at=expires_at, expires_in=self._ttl)
+        return IssuedChallenge(
+            challenge=challenge,
+            purpose=purpose,
+            expires_at=datetime.fromtimestamp(expires_at, UTC),
+            expires_in=self._ttl,
+        )
 
     def consume(self, challenge: str, *, user_id: str, purpose: str) -> None:
         """Use up ``challenge``: one DeleteItem. It is gone afterwards whatever the outcome.
