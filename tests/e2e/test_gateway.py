@@ -182,9 +182,7 @@ def raw_request(local_api: LocalApi, request: bytes) -> bytes:
     "host",
     [b"evil.example", b"evil.example:3000", b"127.0.0.1.nip.io", b"localhost.evil.example", b"10.0.0.5", b""],
 )
-def test_a_host_that_is_not_loopback_is_refused_against_dns_rebinding(
-    local_api: LocalApi, host: bytes
-) -> None:
+def test_a_host_that_is_not_loopback_is_refused_against_dns_rebinding(local_api: LocalApi, host: bytes) -> None:
     for path in (b"/_local/health", b"/v1/users/alice/device-keys/challenges", b"/_local/issuer/jwks.json"):
         request = b"GET " + path + b" HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n"
         assert raw_request(local_api, request) == b"HTTP/1.1 403 Forbidden", (host, path)
