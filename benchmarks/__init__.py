@@ -1,1 +1,1 @@
-"""The project's benchmarks (DESIGN.md section 6): python -m benchmarks.run; see docs/benchmarks.md."""
+"""The project's benchmarks (docs/protocol.md, section 12): python -m benchmarks.run; see docs/benchmarks.md."""

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-# DESIGN.md section 6: the most requests an operation may make ("list": per page).
+# docs/protocol.md section 12: the most requests an operation may make ("list": per page).
 BUDGET = {
     "challenge": 1,
     "register": 3,

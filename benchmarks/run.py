@@ -1,4 +1,4 @@
-"""Run the project's benchmarks and check them against DESIGN.md section 6.
+"""Run the project's benchmarks and check them against the budgets (docs/protocol.md, section 12).
 
     .venv/bin/python -m benchmarks.run            # everything, a few minutes
     .venv/bin/python -m benchmarks.run --quick    # fewer iterations, same report
@@ -135,7 +135,7 @@ def _cpus() -> int:
 
 
 def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each DESIGN.md section 6 budget with the figure measured for it."""
+    """Each budget (docs/protocol.md, section 12) with the figure measured for it."""
     rows: list[dict[str, Any]] = []
 
     def row(name: str, measured: str, limit: str, met: bool | None) -> None:
@@ -187,7 +187,7 @@ def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 def render(results: dict[str, Any]) -> str:
     """The human-readable report: budgets first, then the figures behind them."""
-    lines = ["", "BUDGETS (DESIGN.md section 6)"]
+    lines = ["", "BUDGETS (docs/protocol.md, section 12)"]
     for r in results["budgets"]:
         status = {True: "met", False: "NOT MET", None: "-"}[r["met"]]
         lines.append(f"  {status:8} {r['budget']:58} {r['measured']:64} {r['limit']}")

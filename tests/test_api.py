@@ -1,4 +1,4 @@
-"""The HTTP API, operation by operation, as API Gateway drives the functions (DESIGN.md section 1)."""
+"""The HTTP API, operation by operation, as API Gateway drives the functions (docs/protocol.md)."""
 
 from __future__ import annotations
 

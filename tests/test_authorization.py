@@ -1,4 +1,4 @@
-"""Who may call what (DESIGN.md section 2): the functions re-check the authorizer's claims."""
+"""Who may call what (docs/protocol.md, section 7): the functions re-check the authorizer's claims."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Device proofs: structure, pinned algorithm, signature and claims (DESIGN.md section 1)."""
+"""Device proofs: structure, pinned algorithm, signature and claims (docs/protocol.md, sections 2 and 3)."""
 
 from __future__ import annotations
 

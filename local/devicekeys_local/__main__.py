@@ -1,9 +1,6 @@
 """``python -m devicekeys_local``: run the API locally, mint development tokens, prepare ``sam local``.
 
-serve          the whole API on http://127.0.0.1:3000 with an embedded DynamoDB
-token          an access token from a running local API's development issuer
-env-json       write the --env-vars file for ``sam local start-api`` (local/env.json)
-create-tables  create the template's tables on a DynamoDB endpoint (DynamoDB Local)
+Each command's one-line help is in ``build_parser``; ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -18,9 +15,20 @@ from pathlib import Path
 
 from .environment import LOCAL_TABLE_PREFIX, SAM_LOCAL_DYNAMODB_ENDPOINT, local_table_names, sam_local_env_vars
 from .events import ADMIN_SCOPE
+from .issuer import MAX_TOKEN_LIFETIME
 from .template import ROOT
 
 DEFAULT_URL = "http://127.0.0.1:3000"
+
+
+def _lifetime(text: str) -> int:
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < seconds <= MAX_TOKEN_LIFETIME:
+        raise argparse.ArgumentTypeError(f"a token lives 1 to {MAX_TOKEN_LIFETIME} seconds, not {seconds}")
+    return seconds
 
 
 def _parameter(text: str) -> tuple[str, str]:
@@ -33,13 +41,11 @@ def _parameter(text: str) -> tuple[str, str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m devicekeys_local",
-        description="Run devicekeys on this machine, without Docker.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description="Run devicekeys on this machine, without Docker (scripts/serve runs the first command).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the API (Ctrl-C stops it)")
+    serve = commands.add_parser("serve", help="run the whole API with an embedded DynamoDB (Ctrl-C stops it)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=int, default=3000, help="port to listen on (default: %(default)s; 0 picks one)")
     serve.add_argument(
@@ -62,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="Name=Value",
         help="template parameters, as for sam (e.g. ChallengeTtlSeconds=30 MaxDevicesPerUser=3)",
     )
-    serve.add_argument("--table-prefix", default=LOCAL_TABLE_PREFIX, help="table names start with this")
+    serve.add_argument("--table-prefix", default=LOCAL_TABLE_PREFIX, help="table names (default: %(default)s)")
     serve.add_argument(
         "--allowed-host",
         action="append",
@@ -76,13 +82,28 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", required=True, help="the user the token is for")
     token.add_argument("--admin", action="store_true", help=f"add the {ADMIN_SCOPE} scope")
     token.add_argument("--scope", action="append", default=[], help="add a scope (repeatable)")
-    token.add_argument("--expires-in", type=int, default=3600, metavar="SECONDS", help="lifetime (default: 3600)")
-    token.add_argument("--url", default=os.environ.get("DEVICEKEYS_URL", DEFAULT_URL), help="the local API")
+    token.add_argument(
+        "--expires-in",
+        type=_lifetime,
+        default=3600,
+        metavar="SECONDS",
+        help=f"lifetime, 1 to {MAX_TOKEN_LIFETIME} (default: %(default)s)",
+    )
+    token.add_argument(
+        "--url",
+        default=os.environ.get("DEVICEKEYS_URL", DEFAULT_URL),
+        help=f"the local API (default: $DEVICEKEYS_URL, else {DEFAULT_URL})",
+    )
 
     env_json = commands.add_parser("env-json", help="write the --env-vars file for sam local start-api")
     env_json.add_argument("--output", type=Path, default=ROOT / "local" / "env.json", help="default: local/env.json")
-    env_json.add_argument("--dynamodb-endpoint", default=SAM_LOCAL_DYNAMODB_ENDPOINT, metavar="URL")
-    env_json.add_argument("--table-prefix", default=LOCAL_TABLE_PREFIX)
+    env_json.add_argument(
+        "--dynamodb-endpoint",
+        default=SAM_LOCAL_DYNAMODB_ENDPOINT,
+        metavar="URL",
+        help="where the functions in sam's containers reach DynamoDB Local (default: %(default)s)",
+    )
+    env_json.add_argument("--table-prefix", default=LOCAL_TABLE_PREFIX, help="table names (default: %(default)s)")
 
     commands.add_parser(
         "lint-asl", help="check the state machine definitions (sam validate --lint skips DefinitionUri files)"
@@ -90,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tables = commands.add_parser("create-tables", help="create the template's tables where they are missing")
     tables.add_argument("--dynamodb-endpoint", required=True, metavar="URL", help="e.g. http://127.0.0.1:8000")
-    tables.add_argument("--table-prefix", default=LOCAL_TABLE_PREFIX)
+    tables.add_argument("--table-prefix", default=LOCAL_TABLE_PREFIX, help="table names (default: %(default)s)")
     return parser
 
 
@@ -152,12 +173,19 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _create_tables(args: argparse.Namespace) -> int:
-    from .dynamodb import TableSet, dynamodb_client  # noqa: PLC0415 - boto3 for this command alone
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - boto3 for this command alone
+
+    from .dynamodb import TableSet, dynamodb_client  # noqa: PLC0415
 
     for name, value in {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}.items():
         os.environ.setdefault(name, value)
     tables = TableSet(dynamodb_client(args.dynamodb_endpoint), local_table_names(args.table_prefix))
-    created = tables.ensure()
+    try:
+        created = tables.ensure()
+    except (BotoCoreError, ClientError) as error:
+        print(f"error: cannot create the tables at {args.dynamodb_endpoint}: {error}", file=sys.stderr)
+        print("Is DynamoDB Local running there? (see docs/local.md)", file=sys.stderr)
+        return 1
     for logical_id, name in tables.names.items():
         print(f"{logical_id:<17} {name} ({'created' if name in created else 'exists'})")
     return 0

@@ -8,6 +8,7 @@ development issuer, then an HTTP server. Besides the template's routes it serves
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import json
 import logging
@@ -442,6 +443,12 @@ def serve(options: ServeOptions) -> int:
     except Exception as exc:  # a busy port, a bad parameter, a function that fails its cold start
         log.debug("startup failed", exc_info=True)
         print(f"error: cannot start: {exc}", file=sys.stderr)
+        if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+            print(
+                f"Port {options.port} on {options.host} is taken (another local API?): stop it, or pass --port "
+                f"{options.port + 1} (and DEVICEKEYS_URL=http://127.0.0.1:{options.port + 1} for the CLI).",
+                file=sys.stderr,
+            )
         api.close()
         return 1
     print(api.banner(), flush=True)

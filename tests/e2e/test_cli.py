@@ -7,12 +7,14 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from devicekeys_client.cli import main
 
-from .conftest import LocalApi, subprocess_env
+from .conftest import LocalApi, http, subprocess_env
+from .test_gateway import issuer_token
 
 pytestmark = pytest.mark.e2e
 
@@ -161,3 +163,82 @@ def test_the_local_token_command(local_api: LocalApi, user_id: str) -> None:
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
     assert main(["list", "--url", local_api.url, "--token", token, "--json", "--user", "anyone-else"]) == 0
+
+
+def test_journeys_count_and_proofs_from_the_shell(
+    local_api: LocalApi,
+    user_id: str,
+    key_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEVICEKEYS_URL", local_api.url)
+    monkeypatch.setenv("DEVICEKEYS_TOKEN", local_api.token(user_id))
+    monkeypatch.setenv("DEVICEKEYS_KEY_FILE", str(key_file))
+    assert main(["keygen"]) == 0
+    capsys.readouterr()
+
+    def journey(*args: str) -> dict[str, object]:
+        assert main(["journey", *args, "--json"]) == 0, capsys.readouterr().err
+        return dict(json.loads(capsys.readouterr().out))
+
+    assert journey("known-device-step-up")["outcome"] == "step_up_required"
+    registered = journey("register-device", "--name", "Shell laptop", "--data", '{"os": "linux"}')
+    assert registered["outcome"] == "registered"
+    assert registered["device_key"]["display_name"] == "Shell laptop"  # type: ignore[index]
+    assert journey("known-device-step-up")["outcome"] == "complete"
+    assert journey("login-registered-device")["outcome"] == "allowed"
+    assert journey("rename-device", "--name", "My work cellphone")["outcome"] == "renamed"
+    assert journey("read-device-name")["outcome"] == "work_phone"
+    assert journey("count-devices")["count"] == 1
+    assert journey("single-device-policy")["outcome"] == "complete"
+    assert journey("known-device-step-up", "--no-device")["reason"] == "no_device_proof"
+
+    assert main(["count", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"user_id": user_id, "count": 1}
+
+    # a proof for curl: the API takes it as it is
+    assert main(["proof", "--purpose", "verify"]) == 0
+    proof = capsys.readouterr().out.strip()
+    status, _, body = http(local_api, "POST", f"/v1/users/{user_id}/device-keys/verify", {"proof": proof})
+    assert (status, body["known"]) == (200, True)
+
+
+def test_a_refused_token_is_reported_with_the_servers_reason(
+    local_api: LocalApi, user_id: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEVICEKEYS_URL", local_api.url)
+    expired = issuer_token(local_api, sub=user_id, exp=int(time.time()) - 10)
+    assert main(["list", "--token", expired]) == 1
+    assert "the token has expired" in capsys.readouterr().err
+    assert main(["list", "--token", "not-a-jwt"]) == 2  # no user to name: said plainly
+    assert "not a JWT with a sub" in capsys.readouterr().err
+    assert main(["list", "--token", "not-a-jwt", "--user", user_id, "--json"]) == 1
+    refused = json.loads(capsys.readouterr().err)
+    assert refused["error"]["code"] == "unauthorized" and "signature or format" in refused["error"]["message"]
+
+
+def test_every_error_is_json_on_stderr_with_json(
+    local_api: LocalApi, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEVICEKEYS_URL", local_api.url)
+    monkeypatch.setenv("DEVICEKEYS_KEY_FILE", str(tmp_path / "missing.json"))
+    assert main(["verify", "--user", "alice", "--json"]) == 2  # a local problem: no key file
+    error = json.loads(capsys.readouterr().err)
+    assert error["error"]["code"] == "usage" and "devicekeys keygen" in error["error"]["message"]
+    assert main(["update", "--user", "alice", "--json", "A" * 43]) == 2
+    assert json.loads(capsys.readouterr().err)["error"]["code"] == "usage"
+
+
+def test_version_and_help_for_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.startswith("devicekeys ")
+    for command in ("keygen", "register", "list", "count", "update", "block", "proof", "journey"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        assert "``" not in text
+        options = [line.split()[0] for line in text.splitlines() if line.strip().startswith("--")]
+        undocumented = [line for line in text.splitlines() if line.strip().startswith("--") and len(line.split()) < 2]
+        assert options and not undocumented, (command, undocumented)

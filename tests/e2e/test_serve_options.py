@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import boto3
@@ -14,7 +16,7 @@ from devicekeys_local.environment import local_table_names, sam_local_env_vars
 from devicekeys_local.issuer import request_token
 from devicekeys_local.template import ROOT, load_template, table_definitions
 
-from .conftest import LocalApi, free_port, start_server
+from .conftest import LocalApi, free_port, start_server, subprocess_env
 
 pytestmark = pytest.mark.e2e
 
@@ -74,6 +76,37 @@ def test_bad_parameters_fail_at_startup_with_a_clear_message(tmp_path: Path) -> 
     with pytest.raises(pytest.fail.Exception) as failed:
         start_server(tmp_path, "--parameter-overrides", "ChallengeTtlSeconds=5")
     assert "ChallengeTtlSeconds must be between 10 and 3600, got 5" in str(failed.value)
+
+
+def test_a_busy_port_says_what_to_do(local_api: LocalApi) -> None:
+    port = str(local_api.server.port)  # taken by the session's server
+    command = [sys.executable, "-m", "devicekeys_local", "serve", "--port", port]
+    result = subprocess.run(command, capture_output=True, text=True, env=subprocess_env(), timeout=60, check=False)  # noqa: S603
+    assert result.returncode == 1
+    assert f"pass --port {int(port) + 1}" in result.stderr
+
+
+def test_create_tables_against_nothing_is_one_clear_line_not_a_traceback() -> None:
+    command = [sys.executable, "-m", "devicekeys_local", "create-tables", "--dynamodb-endpoint", "http://127.0.0.1:9"]
+    result = subprocess.run(command, capture_output=True, text=True, env=subprocess_env(), timeout=60, check=False)  # noqa: S603
+    assert result.returncode == 1
+    assert "cannot create the tables at http://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("lifetime", ["0", "-5", "604801", "soon"])
+def test_a_token_lifetime_outside_its_range_is_refused(lifetime: str) -> None:
+    command = [sys.executable, "-m", "devicekeys_local", "token", "--sub", "a", "--expires-in", lifetime]
+    result = subprocess.run(command, capture_output=True, text=True, env=subprocess_env(), timeout=60, check=False)  # noqa: S603
+    assert result.returncode == 2 and "--expires-in" in result.stderr
+
+
+def test_the_help_lists_each_command_once() -> None:
+    command = [sys.executable, "-m", "devicekeys_local", "--help"]
+    result = subprocess.run(command, capture_output=True, text=True, env=subprocess_env(), timeout=60, check=False)  # noqa: S603
+    for name in ("serve", "token", "env-json", "lint-asl", "create-tables"):
+        assert result.stdout.count(f"    {name} ") == 1, result.stdout
+    assert "``" not in result.stdout
 
 
 def test_env_json_for_sam_local_is_generated_from_the_template() -> None:

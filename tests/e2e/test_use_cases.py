@@ -1,4 +1,4 @@
-"""Every use case of the reference guide (manage-devices-guide.md), over HTTP with the SDK.
+"""Every device-management use case (docs/journeys.md lists them), over HTTP with the SDK.
 
 Each test is one journey of the guide, played by a device (a real key pair) and its app (a
 user's token) against the local API; admins hold a token with the admin scope.

@@ -1,10 +1,15 @@
-"""The example inputs in events/journeys/ are accepted by their journeys: each ends in an outcome, not an error."""
+"""The example bodies in events/journeys/ are accepted as they are: each ends in an outcome, not an error.
+
+They are what a client sends over HTTP (``POST /v1/journeys/<name>``): no ``user_id`` but for the
+open login journey, whose body names the user; an IAM caller of Step Functions adds ``user_id``.
+"""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from conftest import Api
 from devicekeys_local.template import ROOT
 
 from .conftest import Journeys
@@ -30,8 +35,18 @@ def test_there_is_one_example_per_journey(journeys: Journeys) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_the_example_input_reaches_an_outcome(journeys: Journeys, name: str) -> None:
-    document = json.loads((EXAMPLES / f"{name}.json").read_text())
+def test_the_example_body_sent_over_http_as_it_is_reaches_an_outcome(journeys: Journeys, name: str) -> None:
+    body = (EXAMPLES / f"{name}.json").read_bytes()
+
+    result = Api(journeys.functions).call("POST", f"/v1/journeys/{name}", raw_body=body, as_user="alice")
+
+    assert result.status == 200, result.body
+    assert (result.body["outcome"], result.body.get("reason")) == EXPECTED[name]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_the_example_as_an_execution_input_reaches_an_outcome(journeys: Journeys, name: str) -> None:
+    document = {"user_id": "alice", **json.loads((EXAMPLES / f"{name}.json").read_text())}
 
     output = journeys.succeeded(name, document)
 

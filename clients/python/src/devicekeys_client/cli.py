@@ -1,11 +1,14 @@
 """devicekeys: this machine as a device of the devicekeys API, from a shell.
 
-The device key lives in ``--key-file`` (owner-only permissions, like an SSH key); only proofs
+The device key lives in the key file (owner-only permissions, like an SSH key); only proofs
 signed with it are sent. Configuration comes from options or the environment:
-DEVICEKEYS_URL, DEVICEKEYS_TOKEN (an access token; preferred over --token, which other users
-of the machine can see in the process list), DEVICEKEYS_KEY_FILE, DEVICEKEYS_USER.
+  DEVICEKEYS_URL       the API's base URL
+  DEVICEKEYS_TOKEN     an access token (safer than --token, which the process list shows)
+  DEVICEKEYS_KEY_FILE  this device's private key file
+  DEVICEKEYS_USER      the user (default: the token's sub)
 
 Exit status: 0 success, 1 the API refused or could not be reached, 2 a usage or local problem.
+With --json, results go to stdout and every error, local or from the API, to stderr as JSON.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import stat
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .client import DeviceKeysClient
+from .client import JOURNEY_NEEDS, DeviceKeysClient
 from .device import ALGORITHMS, DeviceKeyPair
 from .errors import NOT_KNOWN, DeviceKeysError, Unauthorized
 from .models import DeviceKey
@@ -32,6 +36,16 @@ DEFAULT_URL = "http://127.0.0.1:3000"
 
 class UsageError(Exception):
     """A problem on this side (missing key file, bad option): exit status 2."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": "usage", "message": str(self)}, "status": None, "request_id": None}
+
+
+def version() -> str:
+    try:
+        return metadata.version("devicekeys-client")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        return "unknown"
 
 
 def default_key_file() -> Path:
@@ -107,15 +121,17 @@ class Session:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.key_file = Path(args.key_file).expanduser()
-        token = args.token or None
-        self.client = DeviceKeysClient(args.url, token, timeout=args.timeout)
-        self._user = args.user or token_subject(token)
+        self.token = args.token or None
+        self.client = DeviceKeysClient(args.url, self.token, timeout=args.timeout)
+        self._user = args.user or token_subject(self.token)
 
     @property
     def user(self) -> str:
-        if not self._user:
-            raise UsageError("which user? pass --user (or DEVICEKEYS_USER), or a token with a sub")
-        return self._user
+        if self._user:
+            return self._user
+        if self.token:
+            raise UsageError("the access token is not a JWT with a sub that names the user: pass --user")
+        raise UsageError("which user? pass --user (or DEVICEKEYS_USER), or an access token (DEVICEKEYS_TOKEN)")
 
     def device(self) -> DeviceKeyPair:
         return load_device(self.key_file)
@@ -234,6 +250,37 @@ def cmd_unblock(session: Session) -> None:
     session.emit(key.to_dict(), f"unblocked {key.key_id} of {key.user_id}")
 
 
+def cmd_count(session: Session) -> None:
+    count = session.client.count(session.user, status=session.args.status)
+    status = f" {session.args.status}" if session.args.status else ""
+    session.emit({"user_id": session.user, "count": count}, f"{session.user} has {count}{status} device key(s)")
+
+
+def cmd_proof(session: Session) -> None:
+    """Print a proof over a fresh challenge, for calling the API with curl."""
+    purpose = session.args.purpose
+    proof = session.client.make_proof(session.user, session.device(), purpose, audience=session.args.audience)
+    session.emit({"proof": proof, "purpose": purpose, "user_id": session.user}, proof)
+
+
+def cmd_journey(session: Session) -> None:
+    args = session.args
+    needs = JOURNEY_NEEDS[args.journey]
+    device = None if args.no_device else session.device()
+    custom_data = _json_object(args.data) if args.data is not None else None
+    outcome = session.client.journey(
+        args.journey,
+        session.user,
+        device,
+        display_name=None if needs.device_name else args.name,
+        custom_data=custom_data,
+        device_name=args.name if needs.device_name else None,
+        audience=args.audience,
+    )
+    text = ", ".join(f"{name}: {value}" for name, value in outcome.items() if name != "device_key")
+    session.emit(outcome, f"{args.journey}: {text}")
+
+
 def cmd_delete(session: Session) -> None:
     key_id = session.key_id()
     session.client.delete(session.user, key_id)
@@ -261,21 +308,34 @@ def _common_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
 
     group = parser.add_argument_group("connection and identity")
     group.add_argument(
-        "--url", default=default(os.environ.get("DEVICEKEYS_URL", DEFAULT_URL)), help="the API's base URL"
+        "--url",
+        default=default(os.environ.get("DEVICEKEYS_URL", DEFAULT_URL)),
+        help=f"the API's base URL (default: $DEVICEKEYS_URL, else {DEFAULT_URL})",
     )
     group.add_argument(
-        "--token", default=default(os.environ.get("DEVICEKEYS_TOKEN")), help="access token (prefer DEVICEKEYS_TOKEN)"
+        "--token",
+        default=default(os.environ.get("DEVICEKEYS_TOKEN")),
+        help="an access token (default: $DEVICEKEYS_TOKEN, which the process list does not show)",
     )
     group.add_argument(
-        "--user", default=default(os.environ.get("DEVICEKEYS_USER")), help="the user (default: the token's sub)"
+        "--user",
+        default=default(os.environ.get("DEVICEKEYS_USER")),
+        help="the user (default: $DEVICEKEYS_USER, else the token's sub)",
     )
     group.add_argument(
         "--key-file",
         default=default(os.environ.get("DEVICEKEYS_KEY_FILE") or str(default_key_file())),
-        help="this device's private key file (default: %(default)s)" if defaults else "this device's private key file",
+        help=f"this device's private key file (default: $DEVICEKEYS_KEY_FILE, else {default_key_file()})",
     )
-    group.add_argument("--json", action="store_true", default=default(False), help="print JSON, for scripts")
-    group.add_argument("--timeout", type=float, default=default(10.0), help="seconds per request")
+    group.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="print results as JSON on stdout, errors as JSON on stderr (default: text)",
+    )
+    group.add_argument(
+        "--timeout", type=float, default=default(10.0), metavar="SECONDS", help="per request (default: 10)"
+    )
 
 
 COMMANDS: dict[str, tuple[Callable[[Session], None], str]] = {
@@ -283,12 +343,15 @@ COMMANDS: dict[str, tuple[Callable[[Session], None], str]] = {
     "register": (cmd_register, "register this device for the user"),
     "verify": (cmd_verify, "is this a known device of the user? (exit 1 if not)"),
     "list": (cmd_list, "list the user's device keys"),
+    "count": (cmd_count, "count the user's device keys"),
     "get": (cmd_get, "show one device key (default: this device's)"),
     "rename": (cmd_rename, "set a device key's display name"),
     "update": (cmd_update, "rename and/or enrich a device key with custom data"),
     "block": (cmd_block, "block a device key (admin token)"),
     "unblock": (cmd_unblock, "unblock a device key (admin token)"),
-    "delete": (cmd_delete, "forget a device key; the device is new next time"),
+    "delete": (cmd_delete, "forget a device key; the device is new next time (a blocked one: admin token)"),
+    "proof": (cmd_proof, "print a proof over a fresh challenge, to call the API with curl"),
+    "journey": (cmd_journey, "run a journey with this device's proofs and print its outcome"),
 }
 
 
@@ -299,25 +362,47 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(__doc__ or "").split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     _common_options(parser, defaults=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub: dict[str, argparse.ArgumentParser] = {}
     for name, (_, help_text) in COMMANDS.items():
         sub[name] = commands.add_parser(name, help=help_text, description=help_text)
         _common_options(sub[name], defaults=False)
-    sub["keygen"].add_argument("--alg", choices=ALGORITHMS, default="ES256", help="default: ES256")
-    sub["keygen"].add_argument("--force", action="store_true", help="replace an existing key file")
-    sub["register"].add_argument("--name", help="a display name, e.g. 'Work laptop'")
-    sub["register"].add_argument("--data", metavar="JSON", help="custom data, a JSON object")
-    sub["list"].add_argument("--status", choices=["active", "blocked"])
+    sub["keygen"].add_argument(
+        "--alg", choices=ALGORITHMS, default="ES256", help="the key's algorithm (default: ES256)"
+    )
+    sub["keygen"].add_argument(
+        "--force", action="store_true", help="replace an existing key file (the old key is lost)"
+    )
+    sub["register"].add_argument("--name", help="a display name, e.g. 'Work laptop' (default: none)")
+    sub["register"].add_argument("--data", metavar="JSON", help="custom data, a JSON object (default: none)")
+    for name in ("list", "count"):
+        sub[name].add_argument(
+            "--status", choices=["active", "blocked"], help="only keys with this status (default: all)"
+        )
     for name in ("get", "rename", "update", "block", "unblock", "delete"):
         sub[name].add_argument("key_id", nargs="?", help="the device key (default: this device's)")
     sub["rename"].add_argument("--name", required=True, help="the new display name")
     sub["update"].add_argument("--name", help="the new display name")
-    sub["update"].add_argument("--clear-name", action="store_true")
-    sub["update"].add_argument("--data", metavar="JSON", help="custom data (a JSON object; replaces the old)")
-    sub["update"].add_argument("--clear-data", action="store_true")
-    sub["block"].add_argument("--reason", help="why (kept on the record)")
+    sub["update"].add_argument("--clear-name", action="store_true", help="remove the display name")
+    sub["update"].add_argument("--data", metavar="JSON", help="custom data, a JSON object (replaces the old)")
+    sub["update"].add_argument("--clear-data", action="store_true", help="remove the custom data")
+    sub["block"].add_argument("--reason", help="why, kept on the record (default: none)")
+    sub["proof"].add_argument(
+        "--purpose", choices=["verify", "register"], default="verify", help="what the proof is for (default: verify)"
+    )
+    journey = sub["journey"]
+    journey.add_argument("journey", choices=list(JOURNEY_NEEDS), metavar="JOURNEY", help=", ".join(JOURNEY_NEEDS))
+    journey.add_argument(
+        "--name", help="register-device, single-device-policy: the display name; rename-device: the new name"
+    )
+    journey.add_argument("--data", metavar="JSON", help="register-device, single-device-policy: custom data")
+    journey.add_argument(
+        "--no-device", action="store_true", help="act as a device without a key (known-device-step-up)"
+    )
+    for name in ("proof", "journey"):
+        sub[name].add_argument("--audience", help="the proofs' aud, when the deployment sets ProofAudience")
     return parser
 
 
@@ -326,21 +411,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = COMMANDS[args.command][0]
     try:
         handler(Session(args))
-    except UsageError as exc:
-        print(f"devicekeys: {exc}", file=sys.stderr)
+    except (UsageError, ValueError) as exc:
+        usage = exc if isinstance(exc, UsageError) else UsageError(str(exc))
+        _report(args, usage.to_dict(), str(usage))
         return 2
     except DeviceKeysError as exc:
-        if args.json:
-            print(json.dumps(exc.to_dict()), file=sys.stderr)
-        else:
-            print(f"devicekeys: {exc}", file=sys.stderr)
-            if isinstance(exc, Unauthorized):
-                print("devicekeys: pass an access token with DEVICEKEYS_TOKEN (or --token)", file=sys.stderr)
+        hint = "pass an access token with DEVICEKEYS_TOKEN (or --token)" if isinstance(exc, Unauthorized) else ""
+        _report(args, exc.to_dict(), str(exc), hint)
         return 1
-    except ValueError as exc:
-        print(f"devicekeys: {exc}", file=sys.stderr)
-        return 2
     return 0
+
+
+def _report(args: argparse.Namespace, document: dict[str, Any], text: str, hint: str = "") -> None:
+    """An error on stderr: JSON with --json, else a line (and a hint) a person can act on."""
+    if args.json:
+        print(json.dumps(document), file=sys.stderr)
+        return
+    print(f"devicekeys: {text}", file=sys.stderr)
+    if hint:
+        print(f"devicekeys: {hint}", file=sys.stderr)
 
 
 if __name__ == "__main__":

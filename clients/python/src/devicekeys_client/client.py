@@ -11,6 +11,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -22,6 +23,28 @@ SELF = "me"
 USER_AGENT = "devicekeys-client-python/0.1"
 
 _UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class JourneyNeeds:
+    """What a journey's body carries besides the user: which proofs, and which client data."""
+
+    verify: bool = False  # a verify proof in "proof"
+    verify_optional: bool = False  # ...that a device without a key leaves out
+    register: str | None = None  # where the register proof goes: "proof" or "registration"
+    device_name: bool = False  # client_data.device_name
+    names_user: bool = False  # the open journey names the user in its body
+
+
+JOURNEY_NEEDS = {
+    "login-registered-device": JourneyNeeds(verify=True, names_user=True),
+    "known-device-step-up": JourneyNeeds(verify=True, verify_optional=True),
+    "register-device": JourneyNeeds(register="proof"),
+    "rename-device": JourneyNeeds(verify=True, device_name=True),
+    "read-device-name": JourneyNeeds(verify=True),
+    "count-devices": JourneyNeeds(),
+    "single-device-policy": JourneyNeeds(verify=True, register="registration"),
+}
 
 
 class DeviceKeysClient:
@@ -158,8 +181,59 @@ class DeviceKeysClient:
         return DeviceKey.from_dict(self._call("POST", self._keys_path(user_id, key_id, "unblock")))
 
     def delete(self, user_id: str, key_id: str) -> None:
-        """Forget a device: the next time it shows up, it is new."""
+        """Forget a device: the next time it shows up, it is new. A blocked key: administrators only."""
         self._call("DELETE", self._keys_path(user_id, key_id))
+
+    # --- proofs and journeys ------------------------------------------------------------
+
+    def make_proof(self, user_id: str, device: DeviceKeyPair, purpose: str, *, audience: str | None = None) -> str:
+        """A fresh challenge for ``purpose``, signed by ``device``: a proof to send elsewhere (curl, a backend)."""
+        challenge = self.issue_challenge(user_id, purpose).challenge
+        return device.proof(challenge=challenge, user_id=user_id, purpose=purpose, audience=audience)
+
+    def start_journey(self, journey: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /v1/journeys/{journey}`` with a body you built; the journey's outcome."""
+        outcome = self._call("POST", "/v1/journeys/" + quote(journey, safe=""), body)
+        if not isinstance(outcome, dict):
+            raise ConnectionFailed(f"{self.base_url} answered a journey with something that is not an outcome")
+        return outcome
+
+    def journey(
+        self,
+        journey: str,
+        user_id: str,
+        device: DeviceKeyPair | None,
+        *,
+        display_name: str | None = None,
+        custom_data: dict[str, Any] | None = None,
+        device_name: str | None = None,
+        audience: str | None = None,
+    ) -> dict[str, Any]:
+        """Run a journey for this device: fetch and sign the challenges it needs, start it, return its outcome.
+
+        ``device`` may be None for a device without a key (``known-device-step-up`` then steps up).
+        The user comes from the token, except for the open ``login-registered-device``.
+        """
+        needs = JOURNEY_NEEDS.get(journey)
+        if needs is None:
+            raise ValueError(f"unknown journey {journey!r}; known: {', '.join(JOURNEY_NEEDS)}")
+        if device is None and (needs.register or (needs.verify and not needs.verify_optional)):
+            raise ValueError(f"{journey} needs this device's key: create one with DeviceKeyPair.generate()")
+        body: dict[str, Any] = {"user_id": user_id} if needs.names_user else {}
+        if needs.verify and device is not None:
+            body["proof"] = self.make_proof(user_id, device, "verify", audience=audience)
+        registration = {"display_name": display_name, "custom_data": custom_data}
+        registration = {name: value for name, value in registration.items() if value is not None}
+        if needs.register == "proof" and device is not None:
+            body.update(proof=self.make_proof(user_id, device, "register", audience=audience), **registration)
+        elif needs.register == "registration" and device is not None:
+            body["registration"] = {"proof": self.make_proof(user_id, device, "register", audience=audience)}
+            body["registration"].update(registration)
+        if needs.device_name:
+            if not device_name:
+                raise ValueError(f"{journey} needs the new name (device_name)")
+            body["client_data"] = {"device_name": device_name}
+        return self.start_journey(journey, body)
 
     # --- transport ------------------------------------------------------------------
 
@@ -184,7 +258,8 @@ class DeviceKeysClient:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 payload = response.read()
         except urllib.error.HTTPError as error:
-            raise error_from_response(error.code, _json_or_none(error.read())) from None
+            challenge = error.headers.get("www-authenticate") if error.headers else None
+            raise error_from_response(error.code, _json_or_none(error.read()), challenge) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             reason = getattr(error, "reason", error)
             raise ConnectionFailed(f"cannot reach {self.base_url}: {reason}") from None
@@ -203,4 +278,4 @@ def _json_or_none(payload: bytes) -> Any:
         return None
 
 
-__all__ = ["SELF", "DeviceKeysClient", "DeviceKeysError"]
+__all__ = ["JOURNEY_NEEDS", "SELF", "DeviceKeysClient", "DeviceKeysError"]

@@ -1,4 +1,4 @@
-"""A device's key pair and the proofs it signs (DESIGN.md section 1).
+"""A device's key pair and the proofs it signs (docs/protocol.md, section 2).
 
 The private key never leaves this object except to a file only its owner can read.
 """
@@ -51,12 +51,13 @@ class DeviceKeyPair:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> DeviceKeyPair:
-        data = json.loads(Path(path).read_text())
+        """Read a key file written by ``save`` (``~`` is the home directory)."""
+        data = json.loads(Path(path).expanduser().read_text())
         return cls(alg=data["alg"], key=_import(data["jwk"]))
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the private key to ``path``, readable by its owner only (0600)."""
-        target = Path(path)
+        """Write the private key to ``path`` (``~`` is the home directory), readable by its owner only (0600)."""
+        target = Path(path).expanduser()
         target.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:

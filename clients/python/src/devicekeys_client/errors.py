@@ -8,6 +8,7 @@ for an unknown route) map to ``Unauthorized`` and ``NotFound``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -157,8 +158,14 @@ ERRORS_BY_CODE: dict[str, type[DeviceKeysError]] = {
 NOT_KNOWN = (InvalidProof, ChallengeExpired, ChallengeNotFound, DeviceBlocked, DeviceNotFound)
 
 
-def error_from_response(status: int, document: Any) -> DeviceKeysError:
-    """The typed error for an HTTP error answer (``document`` is its parsed JSON, or None)."""
+def error_from_response(status: int, document: Any, www_authenticate: str | None = None) -> DeviceKeysError:
+    """The typed error for an HTTP error answer.
+
+    Args:
+        status: the HTTP status.
+        document: the parsed JSON body, or None.
+        www_authenticate: the ``www-authenticate`` header of a 401, which says why a token was refused.
+    """
     if isinstance(document, dict) and isinstance(document.get("error"), dict):
         error = document["error"]
         code = str(error.get("code", ""))
@@ -169,12 +176,23 @@ def error_from_response(status: int, document: Any) -> DeviceKeysError:
         return exc
     # API Gateway's own answers ({"message": ...}) and proxies' carry no error code: go by status.
     if status == 401:
+        reason = _challenge_reason(www_authenticate)
+        if reason:
+            return Unauthorized(f"the API's authorizer refused the access token: {reason}", status=status)
         return Unauthorized("the API's authorizer refused the request: no valid access token", status=status)
     if status == 404:
         return NotFound("the API has no such route: check the base URL", status=status)
     message = str(document.get("message")) if isinstance(document, dict) and "message" in document else f"HTTP {status}"
     cls = _BY_STATUS.get(status, ServerError if status >= 500 else DeviceKeysError)
     return cls(message, status=status)
+
+
+def _challenge_reason(www_authenticate: str | None) -> str | None:
+    """``error_description`` (or ``error``) of a Bearer challenge (RFC 6750 section 3)."""
+    if not www_authenticate:
+        return None
+    found = dict(re.findall(r'(\w+)="([^"]*)"', www_authenticate))
+    return found.get("error_description") or found.get("error") or None
 
 
 _BY_STATUS: dict[int, type[DeviceKeysError]] = {

@@ -13,7 +13,7 @@ def _timestamp(value: Any) -> datetime | None:
 
 @dataclass(frozen=True)
 class DeviceKey:
-    """A device key record (DESIGN.md section 1)."""
+    """A device key record (docs/protocol.md, section 6)."""
 
     key_id: str
     user_id: str
