@@ -91,6 +91,27 @@ class DevIssuer:
         header = {"alg": ALGORITHM, "kid": self.key_id, "typ": "at+jwt"}
         return jwt.encode(header, claims, self._key, algorithms=[ALGORITHM])
 
+    def token_response(self, body: bytes) -> dict[str, Any]:
+        """The token endpoint: ``{"sub", "scope"?, "expires_in"?}`` in, an OAuth 2 token response out.
+
+        Raises:
+            ValueError: a request that is not that, with a message for the developer.
+        """
+        try:
+            request = json.loads(body or b"{}")
+            subject, scope = request["sub"], request.get("scope") or ""
+            lifetime = int(request.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"expected a JSON object with sub, and optionally scope and expires_in: {exc}") from None
+        if not isinstance(subject, str) or not subject or not isinstance(scope, str):
+            raise ValueError(
+                "expected a JSON object with sub, and optionally scope and expires_in: sub and scope are strings"
+            )
+        if not 0 < lifetime <= MAX_TOKEN_LIFETIME:
+            raise ValueError(f"expires_in must be 1 to {MAX_TOKEN_LIFETIME}")
+        token = self.mint(subject, scope.split(), lifetime)
+        return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": scope}
+
     def jwks(self) -> dict[str, Any]:
         public = dict(self._key.as_dict(private=False))
         public.update({"kid": self.key_id, "alg": ALGORITHM, "use": "sig"})

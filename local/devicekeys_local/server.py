@@ -2,15 +2,12 @@
 
 Startup: a DynamoDB (embedded moto, or ``--dynamodb-endpoint``), the template's tables, the
 functions' environment from the template, the layer on ``sys.path`` as Lambda mounts it, the
-development issuer, then an HTTP server. Besides the template's routes it serves
-``/openapi.json``, ``/docs`` and a few development routes under ``/_local/``.
+development issuer, then an HTTP server (``http_transport``) with the routes (``local_routes``).
 """
 
 from __future__ import annotations
 
 import errno
-import ipaddress
-import json
 import logging
 import os
 import signal
@@ -18,9 +15,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -36,23 +31,12 @@ from .environment import (
     resolve_parameters,
 )
 from .functions import LocalFunctions
-from .gateway import GatewayResponse, HttpApiGateway, gateway_message
-from .issuer import (
-    DEFAULT_AUDIENCE,
-    DEFAULT_TOKEN_LIFETIME,
-    ISSUER_PATH,
-    MAX_TOKEN_LIFETIME,
-    TOKEN_PATH,
-    DevIssuer,
-    JwtAuthorizer,
-    TokenPolicy,
-    load_or_create_key,
-)
-from .openapi import openapi_document, swagger_ui_asset, swagger_ui_page
+from .gateway import HttpApiGateway
+from .http_transport import LocalHttpServer, is_loopback
+from .issuer import DEFAULT_AUDIENCE, ISSUER_PATH, DevIssuer, JwtAuthorizer, TokenPolicy, load_or_create_key
+from .local_routes import LocalRoutes
 from .template import TEMPLATE, resources
 
-MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
-HEALTH_PATH = "/_local/health"
 # Lambda's defaults for what the template does not set; fake credentials only for local DynamoDBs.
 _LOCAL_AWS_ENVIRONMENT = {"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
 _FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
@@ -81,7 +65,8 @@ class LocalApi:
         self.table_names = local_table_names(options.table_prefix, options.template)
         self._embedded: EmbeddedDynamoDB | None = None
         self._tables: TableSet | None = None
-        self._httpd: _Server | None = None
+        self._httpd: LocalHttpServer | None = None
+        self._routes: LocalRoutes | None = None
         self._journeys: Any = None
         self.journeys_note = ""
         self.dynamodb_endpoint = ""
@@ -91,10 +76,7 @@ class LocalApi:
     @property
     def url(self) -> str:
         assert self._httpd is not None
-        address, port = self._httpd.server_address[:2]
-        host = address.decode() if isinstance(address, bytes) else address
-        shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{port}"
+        return self._httpd.url
 
     @property
     def snapshot_path(self) -> Path | None:
@@ -108,13 +90,13 @@ class LocalApi:
         warnings.filterwarnings("ignore", message="Dimension 'operation' has already been added")
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         # Bind first: a busy port fails before anything else starts, and the issuer needs the URL.
-        self._httpd = _Server((self.options.host, self.options.port), _RequestHandler)
-        self._httpd.allowed_hosts = frozenset(name.lower() for name in self.options.allowed_hosts)
+        allowed = frozenset(name.lower() for name in self.options.allowed_hosts)
+        self._httpd = LocalHttpServer((self.options.host, self.options.port), allowed)
         self._connect_dynamodb()
-        routes = self._build_gateway()
-        self._start_journeys(routes.gateway.functions)  # before the tables: moto's mock resets its backends
+        self._routes = self._build_gateway()
+        self._start_journeys(self._routes.gateway.functions)  # before the tables: moto's mock resets its backends
         self._prepare_tables()
-        self._httpd.local_api = routes
+        self._httpd.handler = self._routes
 
     def _connect_dynamodb(self) -> None:
         if self.options.dynamodb_endpoint:
@@ -136,7 +118,7 @@ class LocalApi:
         if snapshot is not None and snapshot.exists():
             self.restored_items = self._tables.load_snapshot(snapshot)
 
-    def _build_gateway(self) -> _Routes:
+    def _build_gateway(self) -> LocalRoutes:
         template = self.options.template
         overrides = dict(self.options.parameter_overrides)
         overrides.setdefault("JwtIssuer", self.url + ISSUER_PATH)
@@ -166,7 +148,7 @@ class LocalApi:
             "issuer": policy.issuer,
             "audience": list(policy.audiences),
         }
-        return _Routes(gateway, issuer, self.url, health)
+        return LocalRoutes(gateway, issuer, self.url, health)
 
     def _start_journeys(self, functions: LocalFunctions) -> None:
         """Serve the journey routes with the template's state machines run by moto's Step Functions.
@@ -204,7 +186,7 @@ class LocalApi:
         saved = None
         if self._httpd is not None:
             self._httpd.server_close()
-            routes = self._httpd.local_api
+            routes = self._routes
             if routes is not None and self._tables is not None and self.snapshot_path is not None:
                 with routes.gateway.invocation_lock:  # no function is half-way through a write
                     saved = self._tables.save_snapshot(self.snapshot_path)
@@ -216,7 +198,7 @@ class LocalApi:
 
     def banner(self) -> str:
         url = self.url
-        routes = self._httpd.local_api if self._httpd else None
+        routes = self._routes
         lines = [f"devicekeys local API: {url}", ""]
         lines.append("Routes (from template.yaml):")
         for definition in routes.gateway.functions.definitions.values() if routes else []:
@@ -246,7 +228,7 @@ class LocalApi:
             "",
             "Ctrl-C to stop.",
         ]
-        if not _is_loopback(self.options.host):
+        if not is_loopback(self.options.host):
             lines.append(f"WARNING: bound to {self.options.host}: anyone who reaches it can mint tokens.")
         return "\n".join(lines)
 
@@ -263,175 +245,9 @@ def _token_policy(resolver: Resolver) -> TokenPolicy:
     )
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def _is_local_endpoint(endpoint: str) -> bool:
     host = urlsplit(endpoint).hostname or ""
-    return _is_loopback(host) or host in ("host.docker.internal", "dynamodb-local")
-
-
-class _Routes:
-    """The gateway plus the local-only routes: OpenAPI, Swagger UI, health and the development issuer."""
-
-    def __init__(self, gateway: HttpApiGateway, issuer: DevIssuer, base_url: str, health: dict[str, Any]) -> None:
-        self.gateway = gateway
-        self.issuer = issuer
-        self.base_url = base_url
-        self.health = health
-        self._openapi: bytes | None = None
-
-    def handle(
-        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, client: str
-    ) -> GatewayResponse:
-        path = target.partition("?")[0]
-        local: Callable[[], GatewayResponse] | None = {
-            ("GET", "/openapi.json"): self._openapi_json,
-            ("GET", "/docs"): lambda: GatewayResponse(
-                200, [("content-type", "text/html; charset=utf-8")], swagger_ui_page()
-            ),
-            ("GET", HEALTH_PATH): lambda: _json(200, self.health),
-            ("GET", ISSUER_PATH + "/.well-known/openid-configuration"): lambda: _json(
-                200, self.issuer.discovery(self.base_url + ISSUER_PATH + "/jwks.json")
-            ),
-            ("GET", ISSUER_PATH + "/jwks.json"): lambda: _json(200, self.issuer.jwks()),
-            ("POST", TOKEN_PATH): lambda: self._mint(body, client),
-        }.get((method, path))
-        if local is not None:
-            return local()
-        asset = swagger_ui_asset(path) if method == "GET" else None
-        if asset is not None:
-            content, content_type = asset
-            return GatewayResponse(200, [("content-type", content_type), ("cache-control", "max-age=3600")], content)
-        return self.gateway.handle(method, target, headers, body, client)
-
-    def _openapi_json(self) -> GatewayResponse:
-        if self._openapi is None:
-            try:
-                with self.gateway.invocation_lock:
-                    document = openapi_document(self.gateway.functions, issuer=self.issuer.policy.issuer)
-            except ImportError as exc:  # Powertools needs pydantic to describe routes
-                return _json(501, {"message": f"OpenAPI generation needs pydantic: {exc}"})
-            self._openapi = json.dumps(document, indent=2).encode()
-        return GatewayResponse(200, [("content-type", "application/json")], self._openapi)
-
-    def _mint(self, body: bytes, client: str) -> GatewayResponse:
-        if not _is_loopback(client):
-            return _json(403, {"message": "tokens are minted for loopback clients only"})
-        try:
-            request = json.loads(body or b"{}")
-            subject = request["sub"]
-            scope = request.get("scope") or ""
-            lifetime = int(request.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
-            if not isinstance(subject, str) or not subject or not isinstance(scope, str):
-                raise ValueError("sub and scope must be strings")
-            if not 0 < lifetime <= MAX_TOKEN_LIFETIME:
-                raise ValueError(f"expires_in must be 1 to {MAX_TOKEN_LIFETIME}")
-        except (ValueError, KeyError, TypeError) as exc:
-            return _json(400, {"message": f"expected {{'sub', 'scope'?, 'expires_in'?}}: {exc}"})
-        token = self.issuer.mint(subject, scope.split(), lifetime)
-        return _json(200, {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": scope})
-
-
-def _json(status: int, document: Mapping[str, Any]) -> GatewayResponse:
-    return GatewayResponse(status, [("content-type", "application/json")], json.dumps(document).encode())
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    local_api: _Routes | None = None
-    allowed_hosts: frozenset[str] = frozenset()
-
-
-def host_is_allowed(host_header: str | None, allowed: frozenset[str] = frozenset()) -> bool:
-    """True when ``Host`` names this machine: localhost, a ``.localhost`` name, a loopback address, or ``allowed``."""
-    if not host_header:
-        return False
-    host = urlsplit(f"//{host_header.strip()}").hostname or ""
-    return host in allowed or host == "localhost" or host.endswith(".localhost") or _is_loopback(host)
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "devicekeys-local"
-    sys_version = ""
-    server: _Server
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
-
-    def __getattr__(self, name: str) -> Any:
-        # API Gateway answers any method (an unknown one with 404), never http.server's 501.
-        if name.startswith("do_"):
-            return self.do_GET
-        raise AttributeError(name)
-
-    def _handle(self) -> None:
-        started = time.perf_counter()
-        response = self._respond()
-        self._send(response)
-        elapsed = (time.perf_counter() - started) * 1000
-        sys.stderr.write(f"{self.command} {self.path.partition('?')[0]} {response.status} {elapsed:.1f}ms\n")
-
-    def _respond(self) -> GatewayResponse:
-        try:
-            body = self._read_body()
-        except ValueError:  # a Content-Length or chunk size that is not a number
-            self.close_connection = True
-            return gateway_message(400, "Bad Request")
-        if body is None:
-            self.close_connection = True
-            return gateway_message(413, "Request Entity Too Large")
-        if not host_is_allowed(self.headers.get("host"), self.server.allowed_hosts):
-            # A web page the developer visits could reach this API by DNS rebinding: its requests
-            # carry the page's own host name, never a loopback one.
-            return gateway_message(403, "Forbidden: the Host header is not a loopback name (see --allowed-host)")
-        routes = self.server.local_api
-        if routes is None:
-            return gateway_message(503, "Service Unavailable")
-        try:
-            return routes.handle(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
-        except Exception:  # a bug here must not hang the client: answer as API Gateway would
-            log.exception("%s %s failed", self.command, self.path)
-            return gateway_message(500, "Internal Server Error")
-
-    def _read_body(self) -> bytes | None:
-        """The request body, or None when it is over API Gateway's limit."""
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
-            chunks, total = [], 0
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                total += size
-                if total > MAX_REQUEST_BYTES:
-                    return None
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            while self.rfile.readline().strip():  # trailers
-                pass
-            return b"".join(chunks)
-        length = int(self.headers.get("content-length") or 0)
-        if length > MAX_REQUEST_BYTES:
-            return None
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _send(self, response: GatewayResponse) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers:
-            if name not in ("content-length", "connection", "transfer-encoding", "date", "server"):
-                self.send_header(name, value)
-        if response.status not in (204, 304):
-            self.send_header("content-length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD" and response.status not in (204, 304):
-            self.wfile.write(response.body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silenced: ``_handle`` writes one line per request."""
+    return is_loopback(host) or host in ("host.docker.internal", "dynamodb-local")
 
 
 def serve(options: ServeOptions) -> int:
