@@ -1,7 +1,8 @@
 """The local API's routes: the gateway's, and the development-only ones beside them.
 
 ``/openapi.json`` and ``/docs`` describe the API; ``/_local/health`` says it is ready;
-``/_local/issuer/...`` and ``/_local/token`` are the development issuer. Everything else goes to
+``/_local/issuer/...`` and ``/_local/token`` are the development issuer; ``/sdk/``,
+``/console/`` and ``/demo/`` are the web apps' files (``static_files``). Everything else goes to
 the emulated API Gateway.
 """
 
@@ -15,6 +16,7 @@ from .gateway import GatewayResponse, HttpApiGateway
 from .http_transport import Request, is_loopback
 from .issuer import ISSUER_PATH, TOKEN_PATH, DevIssuer
 from .openapi import openapi_document, swagger_ui_asset, swagger_ui_page
+from .static_files import STATIC
 
 HEALTH_PATH = "/_local/health"
 
@@ -45,6 +47,9 @@ class LocalRoutes:
         }.get((method, path))
         if local is not None:
             return local()
+        static = STATIC.response(path) if method in ("GET", "HEAD") else None
+        if static is not None:
+            return static
         asset = swagger_ui_asset(path) if method == "GET" else None
         if asset is not None:
             content, content_type = asset
