@@ -48,7 +48,7 @@ device = DeviceKeyPair.load(spec["key_file"])
 user = spec["user"]
 samples = []
 for i in range(spec["invocations"]):
-    challenge = app.runtime.challenges.issue(user, "verify").challenge
+    challenge = app.runtime.challenges.issue(user, purpose="verify").challenge
     proof = device.proof(challenge=challenge, user_id=user, purpose="verify")
     event = http_event(
         method="POST", route_path="/v1/users/{user_id}/device-keys/verify",

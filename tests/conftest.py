@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -25,6 +26,8 @@ os.environ.update(
         "POWERTOOLS_METRICS_NAMESPACE": "DeviceKeysTest",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_DISABLED": "true",
+        "EVENT_BUS_NAME": "test-device-key-events",
+        "PUBLISHED_EVENTS_TABLE": "test-published-events",
     }
 )
 
@@ -36,7 +39,39 @@ from devicekeys_local.issuer import Authorization, token_scopes
 from devicekeys_local.template import create_tables
 from moto import mock_aws
 
-TABLE_NAMES = {"DeviceKeysTable": "test-device-keys", "ChallengesTable": "test-challenges"}
+TABLE_NAMES = {
+    "DeviceKeysTable": "test-device-keys",
+    "ChallengesTable": "test-challenges",
+    "PublishedEventsTable": "test-published-events",
+}
+pytest_plugins = ["iam_policies"]
+_deselected: list[bool] = []
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    _deselected.append(True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session when a function's AWS calls and its IAM policies disagree (tests/iam_policies.py)."""
+    from iam_policies import policy_problems
+
+    if exitstatus != 0 or session.config.option.collectonly or hasattr(session.config, "workerinput"):
+        return
+    root = Path(session.config.rootpath)
+    whole_suite = not _deselected and {(root / arg).resolve() for arg in session.config.args} <= {
+        (root / "tests").resolve(),
+        root.resolve(),
+    }
+    problems = policy_problems(whole_suite=whole_suite)
+    if problems:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_sep("=", "IAM policies that do not match what the functions do", red=True)
+            for problem in problems:
+                reporter.write_line(problem)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def test_a_challenge_is_usable_strictly_within_its_ttl(
     service_and_clock: tuple[ChallengeService, Clock], elapsed: float, usable: bool
 ) -> None:
     service, clock = service_and_clock
-    issued = service.issue("alice", "verify")
+    issued = service.issue("alice", purpose="verify")
     assert issued.expires_in == 120 and issued.expires_at.timestamp() == 1_800_000_120
     clock.now += elapsed
     if usable:
@@ -53,7 +53,7 @@ def test_a_challenge_is_bound_to_its_user_and_purpose_and_consumed_by_a_mismatch
 ) -> None:
     service, _ = service_and_clock
     for user, purpose in (("bob", "verify"), ("alice", "register")):
-        issued = service.issue("alice", "verify")
+        issued = service.issue("alice", purpose="verify")
         with pytest.raises(ChallengeNotFound, match="not issued for this user and purpose"):
             service.consume(issued.challenge, user_id=user, purpose=purpose)
         with pytest.raises(ChallengeNotFound):
@@ -71,7 +71,7 @@ def test_all_models_share_one_dynamodb_client(dynamodb: Any) -> None:
 
     with mock.patch.object(botocore.session.Session, "create_client", counting):
         models = build_models(Settings.from_env())
-        ChallengeService(models.challenge, models.connection, ttl_seconds=120).issue("alice", "verify")
+        ChallengeService(models.challenge, models.connection, ttl_seconds=120).issue("alice", purpose="verify")
         assert models.device_key.count("alice") == 0
         assert models.device_counter.count("alice") == 0
     assert created == ["dynamodb"]

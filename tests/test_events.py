@@ -17,7 +17,7 @@ FUNCTIONS = LocalFunctions()
 BY_DIR = {
     fn.code_dir.name: fn
     for fn in FUNCTIONS.definitions.values()
-    if all(route.path.startswith("/v1/users/") for route in fn.routes)
+    if fn.routes and all(route.path.startswith("/v1/users/") for route in fn.routes)
 }
 
 # What a valid sample may still be refused with on an empty table: a refusal by the domain, not a

@@ -124,15 +124,17 @@ def test_an_es256_signature_made_directly_with_pyca_cryptography_verifies() -> N
     r, s = decode_dss_signature(private.sign(b"header.payload", ec.ECDSA(hashes.SHA256())))
     signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
     # THEN it verifies, and any change to message or signature does not
-    assert verify_signature(jwk, "ES256", b"header.payload", signature)
-    assert not verify_signature(jwk, "ES256", b"header.payloaD", signature)
-    assert not verify_signature(jwk, "ES256", b"header.payload", signature[:-1] + bytes([signature[-1] ^ 1]))
+    assert verify_signature(jwk, alg="ES256", message=b"header.payload", signature=signature)
+    assert not verify_signature(jwk, alg="ES256", message=b"header.payloaD", signature=signature)
+    assert not verify_signature(
+        jwk, alg="ES256", message=b"header.payload", signature=signature[:-1] + bytes([signature[-1] ^ 1])
+    )
 
 
 @pytest.mark.parametrize("alg", ALGORITHMS)
 @pytest.mark.parametrize("signature", [b"", b"\x00", b"\x00" * 64, b"\xff" * 512, b"\x30\x06\x02\x01\x01\x02\x01\x01"])
 def test_malformed_signature_bytes_return_false_and_never_raise(alg: str, signature: bytes) -> None:
-    assert verify_signature(device_for(alg).public_jwk, alg, b"message", signature) is False
+    assert verify_signature(device_for(alg).public_jwk, alg=alg, message=b"message", signature=signature) is False
 
 
 # --- one public key, one key_id ------------------------------------------------------------------
@@ -262,8 +264,8 @@ def test_small_order_ed25519_keys_are_refused_and_never_verify(point: bytes) -> 
     # the forgery that works against the backend alone: R = identity, S = 0, any message
     forged = (b"\x01" + bytes(31)) + bytes(32)
     for message in (b"header.payload", b"another message"):
-        assert verify_signature(jwk, "Ed25519", message, forged) is False
-        assert verify_signature(jwk, "EdDSA", message, forged) is False
+        assert verify_signature(jwk, alg="Ed25519", message=message, signature=forged) is False
+        assert verify_signature(jwk, alg="EdDSA", message=message, signature=forged) is False
 
 
 def test_the_backend_alone_would_accept_a_forgery_for_the_identity_key() -> None:
@@ -278,4 +280,5 @@ def test_the_backend_alone_would_accept_a_forgery_for_the_identity_key() -> None
 @settings(max_examples=200, deadline=None)
 def test_no_signature_verifies_for_a_small_order_key(signature: bytes, message: bytes) -> None:
     for point in SMALL_ORDER[:4]:
-        assert not verify_signature({"kty": "OKP", "crv": "Ed25519", "x": b64(point)}, "Ed25519", message, signature)
+        jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64(point)}
+        assert not verify_signature(jwk, alg="Ed25519", message=message, signature=signature)

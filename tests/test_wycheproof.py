@@ -67,7 +67,7 @@ def test_wycheproof_case(alg: str, der: bool, jwk: dict[str, Any], case: dict[st
         except ValueError:
             assert case["result"] != "valid", f"valid DER refused: {case['comment']}"
             return
-    verified = verify_signature(jwk, alg, message, signature)
+    verified = verify_signature(jwk, alg=alg, message=message, signature=signature)
     if case["result"] == "valid":
         assert verified, case["comment"]
     elif case["result"] == "invalid":

@@ -15,7 +15,8 @@ app = runtime.app
 
 
 def block_device_key(caller: Caller, user_id: Any, key_id: Any, request: dict[str, Any]) -> dict[str, Any]:
-    return runtime.device_keys.block(authorize_block(caller, user_id), key_id, request.get("reason")).to_dict()
+    user = authorize_block(caller, user_id)
+    return runtime.device_keys.block(user, key_id, reason=request.get("reason"), actor=caller).to_dict()
 
 
 @app.post("/v1/users/<user_id>/device-keys/<key_id>/block")

@@ -4,7 +4,7 @@ An open route for both purposes: a login from a registered device starts here, b
 user has a token. A register challenge is bound to the user and is useless without the
 authenticated registration that consumes it. ``me`` needs a token, so open callers name the user.
 
-Direct input: ``{"user_id": "...", "purpose": "register" | "verify"}``.
+Direct input: ``{"user_id": "...", "purpose": "register" | "verify" | "rotate"}``.
 Output: ``{"challenge", "purpose", "expires_at", "expires_in"}``.
 """
 
@@ -18,7 +18,7 @@ app = runtime.app
 
 
 def issue_challenge(caller: Caller, user_id: Any, request: dict[str, Any]) -> dict[str, Any]:
-    return runtime.challenges.issue(resolve_user(caller, user_id), request["purpose"]).to_dict()
+    return runtime.challenges.issue(resolve_user(caller, user_id), purpose=request["purpose"]).to_dict()
 
 
 @app.post("/v1/users/<user_id>/device-keys/challenges")

@@ -20,11 +20,13 @@ binding = DeviceBinding(runtime.device_keys, runtime.challenges, runtime.setting
 
 def register_device_key(caller: Caller, user_id: Any, request: dict[str, Any]) -> dict[str, Any]:
     user = authorize_owner(caller, user_id)
-    fields = {"display_name": request.get("display_name"), "custom_data": request.get("custom_data")}
+    proof, name, data = request["proof"], request.get("display_name"), request.get("custom_data")
     if request.get("replace_active"):
-        device_key, removed = binding.register_replacing_active(user, request["proof"], **fields)
+        device_key, removed = binding.register_replacing_active(
+            user, proof, display_name=name, custom_data=data, actor=caller
+        )
         return {"device_key": device_key.to_dict(), "key_id": device_key.key_id, "removed": removed}
-    return binding.register(user, request["proof"], **fields).to_dict()
+    return binding.register(user, proof, display_name=name, custom_data=data, actor=caller).to_dict()
 
 
 @app.post("/v1/users/<user_id>/device-keys")

@@ -15,7 +15,7 @@ app = runtime.app
 
 
 def unblock_device_key(caller: Caller, user_id: Any, key_id: Any) -> dict[str, Any]:
-    return runtime.device_keys.unblock(authorize_admin(caller, user_id), key_id).to_dict()
+    return runtime.device_keys.unblock(authorize_admin(caller, user_id), key_id, actor=caller).to_dict()
 
 
 @app.post("/v1/users/<user_id>/device-keys/<key_id>/unblock")

@@ -14,7 +14,7 @@ app = runtime.app
 
 
 def update_device_key(caller: Caller, user_id: Any, key_id: Any, changes: dict[str, Any]) -> dict[str, Any]:
-    return runtime.device_keys.update(authorize_owner(caller, user_id), key_id, changes).to_dict()
+    return runtime.device_keys.update(authorize_owner(caller, user_id), key_id, changes=changes, actor=caller).to_dict()
 
 
 @app.patch("/v1/users/<user_id>/device-keys/<key_id>")

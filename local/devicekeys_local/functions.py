@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -14,6 +16,18 @@ from .events import LambdaContext, http_event, route_pattern
 from .template import TEMPLATE, FunctionDefinition, Route, function_definitions
 
 Handler = Callable[[dict[str, Any], Any], Any]
+# The logical id of the function running in this thread, as Lambda would know it: lets tools
+# (the IAM policy test, logs) attribute an AWS call to the function that made it.
+RUNNING_FUNCTION: ContextVar[str | None] = ContextVar("running_function", default=None)
+
+
+@contextmanager
+def running(logical_id: str) -> Iterator[None]:
+    token = RUNNING_FUNCTION.set(logical_id)
+    try:
+        yield
+    finally:
+        RUNNING_FUNCTION.reset(token)
 
 
 @dataclass(frozen=True)
@@ -59,7 +73,8 @@ class LocalFunctions:
         """Invoke the matched function with the event API Gateway would build; return its response."""
         event = self.http_event_for(match, raw_path=raw_path, **request)
         context = LambdaContext(function_name=match.function.logical_id)
-        return self.handler(match.function.logical_id)(event, context)  # type: ignore[no-any-return]
+        with running(match.function.logical_id):
+            return self.handler(match.function.logical_id)(event, context)  # type: ignore[no-any-return]
 
     @staticmethod
     def http_event_for(
@@ -94,5 +109,6 @@ class LocalFunctions:
     def invoke_direct(self, logical_id: str, document: Any) -> Any:
         """A direct (IAM) invocation, as Step Functions' lambda:invoke makes; the payload round-trips JSON."""
         payload = json.loads(json.dumps(document))
-        result = self.handler(logical_id)(payload, LambdaContext(function_name=logical_id))
+        with running(logical_id):
+            result = self.handler(logical_id)(payload, LambdaContext(function_name=logical_id))
         return json.loads(json.dumps(result))

@@ -62,7 +62,24 @@ OPERATIONS = {
         ),
     ),
     "VerifyDeviceKeyFunction": OperationDoc(
-        200, "Verification", request="VerifyRequest", errors=(*_PROOF_ERRORS, "device_blocked", "device_not_found")
+        200,
+        "Verification",
+        request="VerifyRequest",
+        errors=(*_PROOF_ERRORS, "device_blocked", "device_expired", "device_not_found"),
+    ),
+    "RotateDeviceKeyFunction": OperationDoc(
+        200,
+        "DeviceKey",
+        request="RotateRequest",
+        errors=(
+            *_PROOF_ERRORS,
+            "unsupported_key",
+            "forbidden",
+            "device_blocked",
+            "device_expired",
+            "device_not_found",
+            "device_key_exists",
+        ),
     ),
     "GetDeviceKeyFunction": OperationDoc(200, "DeviceKey", errors=("invalid_request", "forbidden", "device_not_found")),
     "ListDeviceKeysFunction": OperationDoc(
@@ -94,10 +111,9 @@ _FIELD_DESCRIPTIONS = {
     "status": "active or blocked",
     "custom_data": "any JSON object the app keeps with the key",
     "challenge": "base64url of 32 random bytes, to sign once",
-    "purpose": "register or verify",
+    "purpose": "what the challenge may be signed for",
     "expires_in": "seconds",
 }
-_ENUMS = {"status": ["active", "blocked"], "purpose": ["register", "verify"]}
 
 # The fields journeys put in their outcomes (the terminal states of each ASL), by name.
 _OUTCOME_FIELDS: dict[str, dict[str, Any]] = {
@@ -120,14 +136,15 @@ _PATH_PARAMETERS = {
 }
 
 
-def record_schema(record: type) -> dict[str, Any]:
-    """A JSON Schema for a domain record, from its dataclass fields and their types."""
+def record_schema(record: type, enums: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """A JSON Schema for a domain record, from its dataclass fields and their types (``enums``: the
+    fields whose values the domain enumerates)."""
     hints = typing.get_type_hints(record)
     properties = {}
     for field in dataclasses.fields(record):
         schema = _type_schema(hints[field.name])
-        if field.name in _ENUMS:
-            schema["enum"] = _ENUMS[field.name]
+        if field.name in (enums or {}):
+            schema["enum"] = list((enums or {})[field.name])
         if field.name in _FIELD_DESCRIPTIONS:
             schema["description"] = _FIELD_DESCRIPTIONS[field.name]
         properties[field.name] = schema
@@ -151,14 +168,15 @@ def _type_schema(hint: Any) -> dict[str, Any]:
 
 def response_schemas() -> dict[str, dict[str, Any]]:
     """The responses' schemas: the domain's records, and the envelopes the functions build around them."""
-    from devicekeys.challenges import IssuedChallenge  # noqa: PLC0415 - the layer is on sys.path once serve set it up
-    from devicekeys.device_keys import DeviceKey  # noqa: PLC0415
+    from devicekeys.challenges import PURPOSES, IssuedChallenge  # noqa: PLC0415 - the layer is on sys.path once serve set it up
+    from devicekeys.device_keys import STATUSES  # noqa: PLC0415
     from devicekeys.errors import ERROR_STATUS  # noqa: PLC0415
+    from devicekeys.records import DeviceKey  # noqa: PLC0415
 
     device_key = {"$ref": "#/components/schemas/DeviceKey"}
     return {
-        "DeviceKey": record_schema(DeviceKey),
-        "Challenge": record_schema(IssuedChallenge),
+        "DeviceKey": record_schema(DeviceKey, {"status": list(STATUSES)}),
+        "Challenge": record_schema(IssuedChallenge, {"purpose": list(PURPOSES)}),
         "DeviceKeyPage": {
             "type": "object",
             "properties": {
@@ -241,6 +259,8 @@ def openapi_document(functions: LocalFunctions, *, issuer: str | None = None) ->
         "components": {"schemas": schemas, "securitySchemes": {SECURITY_SCHEME: _security_scheme(issuer)}},
     }
     for logical_id, definition in functions.definitions.items():
+        if not definition.routes:  # not an HTTP function (the event publisher)
+            continue
         module = functions.module(logical_id)
         generated = json.loads(module.app.get_openapi_json_schema(title="devicekeys", version="1.0.0"))["paths"]
         description = template["Resources"][logical_id]["Properties"].get("Description", "")

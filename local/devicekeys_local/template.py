@@ -72,11 +72,17 @@ def table_definitions(path: Path = TEMPLATE) -> list[TableDefinition]:
                     "AttributeDefinitions": props["AttributeDefinitions"],
                     "KeySchema": props["KeySchema"],
                     "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+                    **_stream(props),
                 },
                 ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
             )
         )
     return tables
+
+
+def _stream(props: dict[str, Any]) -> dict[str, Any]:
+    stream = props.get("StreamSpecification")
+    return {"StreamSpecification": {"StreamEnabled": True, **stream}} if stream else {}
 
 
 def create_tables(
@@ -150,6 +156,40 @@ def function_definitions(path: Path = TEMPLATE) -> list[FunctionDefinition]:
             )
         )
     return functions
+
+
+@dataclass(frozen=True)
+class StreamSubscription:
+    """A function's ``DynamoDB`` event: which table's stream invokes it, and how (the event source mapping)."""
+
+    function: str
+    table: str  # the table's logical id
+    batch_size: int
+    maximum_retry_attempts: int
+    reports_item_failures: bool
+
+
+def stream_subscriptions(path: Path = TEMPLATE) -> list[StreamSubscription]:
+    """Every ``Type: DynamoDB`` event of the template's functions (``Stream: !GetAtt Table.StreamArn``)."""
+    subscriptions = []
+    for logical_id, resource in resources("AWS::Serverless::Function", path).items():
+        for event in (resource["Properties"].get("Events") or {}).values():
+            if event.get("Type") != "DynamoDB":
+                continue
+            props = event["Properties"]
+            stream = props["Stream"].get("Fn::GetAtt") if isinstance(props["Stream"], dict) else None
+            if not (isinstance(stream, list) and stream[1] == "StreamArn"):
+                raise ValueError(f"{logical_id}: a stream event must be !GetAtt <Table>.StreamArn")
+            subscriptions.append(
+                StreamSubscription(
+                    function=logical_id,
+                    table=str(stream[0]),
+                    batch_size=int(props.get("BatchSize", 100)),
+                    maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+                    reports_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                )
+            )
+    return subscriptions
 
 
 # --- journeys: the template's state machines ----------------------------------------------------

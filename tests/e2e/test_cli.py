@@ -242,3 +242,31 @@ def test_version_and_help_for_every_option(capsys: pytest.CaptureFixture[str]) -
         options = [line.split()[0] for line in text.splitlines() if line.strip().startswith("--")]
         undocumented = [line for line in text.splitlines() if line.strip().startswith("--") and len(line.split()) < 2]
         assert options and not undocumented, (command, undocumented)
+
+
+def test_rotate_replaces_the_key_file_only_once_the_api_agreed(
+    local_api: LocalApi,
+    user_id: str,
+    key_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEVICEKEYS_URL", local_api.url)
+    monkeypatch.setenv("DEVICEKEYS_TOKEN", local_api.token(user_id))
+    monkeypatch.setenv("DEVICEKEYS_KEY_FILE", str(key_file))
+    assert main(["keygen"]) == 0
+    assert main(["register", "--name", "Laptop"]) == 0
+    old = json.loads(key_file.read_text())
+    capsys.readouterr()
+
+    assert main(["rotate", "--json"]) == 0
+    rotated = json.loads(capsys.readouterr().out)
+
+    assert json.loads(key_file.read_text()) != old and rotated["display_name"] == "Laptop"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert main(["verify"]) == 0
+    # a refused rotation (the key is blocked) leaves the key file as it was
+    assert main(["block", "--token", local_api.token("ops", admin=True), "--user", user_id]) == 0
+    before = key_file.read_text()
+    assert main(["rotate"]) == 1
+    assert key_file.read_text() == before

@@ -300,3 +300,36 @@ def test_journeys_run_through_the_local_api(local_api: LocalApi, user_id: str, d
     login = {"user_id": user_id, "proof": proof}
     status, _, outcome = http(local_api, "POST", "/v1/journeys/login-registered-device", login)  # open route
     assert (status, outcome["outcome"], outcome["key_id"]) == (200, "allowed", device.key_id)
+
+
+def test_a_device_rotates_its_key_and_keeps_its_record(local_api: LocalApi, user_id: str) -> None:
+    app = local_api.client(user_id)
+    old, new = DeviceKeyPair.generate("ES256"), DeviceKeyPair.generate("Ed25519")
+    before = app.register(user_id, old, display_name="Work laptop", custom_data={"os": "linux"})
+
+    after = app.rotate(user_id, old, new)
+
+    assert (after.key_id, after.alg, after.display_name, after.custom_data) == (
+        new.key_id,
+        "Ed25519",
+        "Work laptop",
+        {"os": "linux"},
+    )
+    assert after.created_at == before.created_at
+    assert not local_api.client().is_known_device(user_id, old)
+    assert local_api.client().is_known_device(user_id, new)
+
+
+def test_sign_out_my_other_devices(local_api: LocalApi, user_id: str) -> None:
+    app = local_api.client(user_id)
+    this, phone, tablet = DeviceKeyPair.generate(), DeviceKeyPair.generate(), DeviceKeyPair.generate()
+    for device in (this, phone, tablet):
+        app.register(user_id, device)
+    local_api.client("ops", admin=True).block(user_id, tablet.key_id, reason="lost")
+
+    outcome = app.sign_out_other_devices(user_id, this)
+
+    assert (outcome["outcome"], outcome["removed"]) == ("signed_out", 1)
+    assert sorted((key.key_id, key.status) for key in app.iter_device_keys(user_id)) == sorted(
+        [(this.key_id, "active"), (tablet.key_id, "blocked")]
+    )

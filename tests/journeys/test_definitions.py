@@ -57,7 +57,7 @@ def test_every_asl_file_is_deployed_by_exactly_one_state_machine() -> None:
     files = sorted(path.name for path in STATEMACHINES.glob("*.asl.json"))
     deployed = sorted(journey.definition_path.name for journey in JOURNEYS.values())
     assert files == deployed
-    assert len(files) == 7
+    assert len(files) == 8
 
 
 @pytest.mark.parametrize("name", sorted(JOURNEYS))

@@ -25,6 +25,7 @@ EXPECTED = {
     "read-device-name": ("rejected", "invalid_proof"),
     "count-devices": ("no_devices", None),
     "single-device-policy": ("rejected", "invalid_proof"),
+    "sign-out-other-devices": ("rejected", "invalid_proof"),
 }
 
 

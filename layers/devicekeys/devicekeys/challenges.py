@@ -24,7 +24,7 @@ from .encoding import b64url_decode, b64url_encode
 from .errors import ChallengeExpired, ChallengeNotFound, InvalidRequest
 from .storage import condition_failed, storage_errors
 
-PURPOSES = ("register", "verify")
+PURPOSES = ("register", "verify", "rotate")
 CHALLENGE_BYTES = 32
 
 
@@ -66,8 +66,13 @@ class ChallengeService:
         self._ttl = ttl_seconds
         self._clock = clock
 
-    def issue(self, user_id: str, purpose: str) -> IssuedChallenge:
-        """Create a challenge for ``user_id`` and ``purpose``: one PutItem."""
+    def issue(self, user_id: str, *, purpose: str) -> IssuedChallenge:
+        """Create a challenge for ``user_id`` and ``purpose``: one PutItem.
+
+        Raises:
+            InvalidRequest: an unknown purpose.
+            ServiceUnavailable: the store throttled.
+        """
         if purpose not in PURPOSES:
             raise InvalidRequest(f"purpose must be one of {', '.join(PURPOSES)}")
         challenge = b64url_encode(secrets.token_bytes(CHALLENGE_BYTES))

@@ -52,6 +52,12 @@ class DeviceBlocked(DeviceKeysError):
     code, status = "device_blocked", 403
 
 
+class DeviceExpired(DeviceKeysError):
+    """The key was not verified within InactiveKeyDays: no longer a known device (TTL removes it)."""
+
+    code, status = "device_expired", 403
+
+
 class DeviceNotFound(DeviceKeysError):
     code, status = "device_not_found", 404
 
@@ -100,6 +106,7 @@ VERIFY_FAILURES: tuple[type[DeviceKeysError], ...] = (
     ChallengeExpired,
     ChallengeNotFound,
     DeviceBlocked,
+    DeviceExpired,
     DeviceNotFound,
 )
 
@@ -111,6 +118,7 @@ ALL_ERRORS: tuple[type[DeviceKeysError], ...] = (
     ChallengeNotFound,
     Forbidden,
     DeviceBlocked,
+    DeviceExpired,
     DeviceNotFound,
     RouteNotFound,
     DeviceKeyExists,

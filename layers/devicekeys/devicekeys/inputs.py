@@ -39,7 +39,7 @@ CUSTOM_DATA = {"type": ["object", "null"], "description": f"any JSON object, at 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "IssueChallengeRequest": {
         "type": "object",
-        "properties": {"purpose": {"type": "string", "enum": ["register", "verify"]}},
+        "properties": {"purpose": {"type": "string", "enum": ["register", "verify", "rotate"]}},
         "required": ["purpose"],
         "additionalProperties": False,
     },
@@ -65,6 +65,25 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {"proof": PROOF},
         "required": ["proof"],
+        "additionalProperties": False,
+    },
+    "VerifyInvocation": {
+        "type": "object",
+        "description": "a direct invocation of verify: the request, and whether to sign out the other devices",
+        "properties": {
+            "proof": PROOF,
+            "sign_out_others": {"type": "boolean", "description": "remove the user's other active keys"},
+        },
+        "required": ["proof"],
+        "additionalProperties": False,
+    },
+    "RotateRequest": {
+        "type": "object",
+        "properties": {
+            "proof": {**PROOF, "description": "a JWS by the current key (kid) over a rotate challenge"},
+            "new_key_proof": {**PROOF, "description": "a JWS by the new key (jwk header) over the same challenge"},
+        },
+        "required": ["proof", "new_key_proof"],
         "additionalProperties": False,
     },
     "UpdateRequest": {
@@ -135,6 +154,7 @@ JOURNEY_INPUTS: dict[str, dict[str, Any]] = {
         "properties": {"proof": PROOF, "registration": _REGISTRATION},
         "required": ["proof", "registration"],
     },
+    "sign-out-other-devices": {"properties": {"proof": PROOF}, "required": ["proof"]},
 }
 
 

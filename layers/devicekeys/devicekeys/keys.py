@@ -161,7 +161,7 @@ def _import_key(members: tuple[tuple[str, str], ...]) -> Any:
     return key
 
 
-def verify_signature(public_jwk: Mapping[str, Any], alg: str, message: bytes, signature: bytes) -> bool:
+def verify_signature(public_jwk: Mapping[str, Any], *, alg: str, message: bytes, signature: bytes) -> bool:
     """Check one signature made by a device key.
 
     Args:

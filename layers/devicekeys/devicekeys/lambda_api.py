@@ -33,6 +33,7 @@ from .models import build_models
 from .settings import Settings
 
 JSON = "application/json"
+MAX_LOGGED = 128  # characters of a user or key id in a log line: ids, never a client's essay
 # A direct invocation's document (without ``actor``) and who made it -> the function's output.
 DirectHandler = Callable[[dict[str, Any], Caller], dict[str, Any] | None]
 
@@ -50,6 +51,21 @@ class _HttpResolver(APIGatewayHttpResolver):
 
 def is_http_event(event: object) -> bool:
     return isinstance(event, Mapping) and event.get("version") == "2.0" and "requestContext" in event
+
+
+def request_keys(event: object) -> dict[str, str]:
+    """The user and key a request is about, as its path or document names them: tagged on every log line."""
+    if not isinstance(event, Mapping):
+        return {}
+    named = event.get("pathParameters") if is_http_event(event) else event
+    if not isinstance(named, Mapping):
+        return {}
+    keys = {}
+    for name in ("user_id", "key_id"):
+        value = named.get(name)
+        if isinstance(value, str) and value:
+            keys[name] = unquote(value)[:MAX_LOGGED] if is_http_event(event) else value[:MAX_LOGGED]
+    return keys
 
 
 def json_response(status: int, body: object | None) -> Response[str]:
@@ -88,7 +104,11 @@ class FunctionRuntime:
 
     @cached_property
     def device_keys(self) -> DeviceKeyService:
-        return DeviceKeyService(self._models, max_devices_per_user=self.settings.max_devices_per_user)
+        return DeviceKeyService(
+            self._models,
+            max_devices_per_user=self.settings.max_devices_per_user,
+            inactive_key_days=self.settings.inactive_key_days,
+        )
 
     # --- request helpers for routes -----------------------------------------------------
 
@@ -134,11 +154,10 @@ class FunctionRuntime:
         """The Lambda entry point: HTTP API events go to the routes, anything else to ``direct``."""
 
         @self.metrics.log_metrics
-        @self.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+        @self.logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
         def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-            # Powertools' logger state is per process: keep this function's key even when several
-            # functions share one (tests, the local API).
-            self.logger.append_keys(operation=self.operation)
+            # clear_state drops the last invocation's keys; this one's are the request's user and key.
+            self.logger.append_keys(operation=self.operation, **request_keys(event))
             if is_http_event(event):
                 return self.app.resolve(event, context)
             return self._direct(direct, event)

@@ -3,10 +3,17 @@
 PynamoDB reads ``Meta`` when a class is created, so the classes are made by ``build_models``
 once the settings are known (at cold start, or per test), not at import time.
 
-Device keys table (partition ``user_id``, sort ``key_id``) holds two item types:
-- one item per device key, ``key_id`` = the key's RFC 7638 thumbprint;
-- one counter item per user, ``key_id`` = ``#devices``. '#' sorts before every base64url
-  character, so device-key queries start after it (``key_id > "#devices"``) and never see it.
+Device keys table (partition ``user_id``, sort ``key_id``) holds three item types:
+- one item per device key, ``key_id`` = the key's RFC 7638 thumbprint. Each write that changes
+  a key records what it did (``change``) and who did it (``changed_by_*``), so the table's
+  stream alone says what happened (``devicekeys.events``); ``expires_at`` is the table's TTL
+  attribute when keys expire after inactivity;
+- one counter item per user, ``key_id`` = ``#devices``;
+- one deletion record per deleted key, ``key_id`` = ``#deleted#<key_id>#<ms>``, written in the
+  delete's own transaction: it carries who deleted the key and why, for the stream, and
+  expires after a day (TTL).
+'#' sorts before every base64url character, so key queries (``key_id >= "-"``, the smallest
+base64url character) never see the counter or the deletion records.
 
 Challenges table (partition ``challenge_hash``) holds one item per outstanding challenge,
 keyed by the SHA-256 of the challenge, with ``expires_at`` as the table's TTL attribute.
@@ -25,6 +32,8 @@ from .settings import Settings
 from .storage import share_connection
 
 DEVICE_COUNTER_KEY = "#devices"
+DELETION_PREFIX = "#deleted#"
+FIRST_KEY_ID = "-"  # the smallest base64url character: every key_id sorts at or after it
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,7 @@ class Models:
 
     device_key: Any
     device_counter: Any
+    deletion: Any
     challenge: Any
     connection: Connection
 
@@ -67,6 +77,23 @@ def build_models(settings: Settings) -> Models:
         last_verified_at = UTCDateTimeAttribute(null=True)
         blocked_at = UTCDateTimeAttribute(null=True)
         blocked_reason = UnicodeAttribute(null=True)
+        expires_at = NumberAttribute(null=True)  # TTL: set while the key may expire after inactivity
+        change = UnicodeAttribute(null=True)  # registered, updated, blocked, unblocked, rotated
+        changed_by_kind = UnicodeAttribute(null=True)
+        changed_by_subject = UnicodeAttribute(null=True)
+        previous_key_id = UnicodeAttribute(null=True)  # a rotated key's predecessor
+
+    class DeletionModel(Model):
+        Meta = _meta(settings.device_keys_table, settings)
+
+        user_id = UnicodeAttribute(hash_key=True)
+        key_id = UnicodeAttribute(range_key=True)  # #deleted#<key_id>#<ms>
+        deleted_key_id = UnicodeAttribute()
+        reason = UnicodeAttribute(null=True)
+        changed_by_kind = UnicodeAttribute()
+        changed_by_subject = UnicodeAttribute(null=True)
+        deleted_at = UTCDateTimeAttribute()
+        expires_at = NumberAttribute()
 
     class DeviceCounterModel(Model):
         Meta = _meta(settings.device_keys_table, settings)
@@ -83,5 +110,5 @@ def build_models(settings: Settings) -> Models:
         purpose = UnicodeAttribute()
         expires_at = NumberAttribute()
 
-    classes = (DeviceKeyModel, DeviceCounterModel, ChallengeModel)
+    classes = (DeviceKeyModel, DeviceCounterModel, DeletionModel, ChallengeModel)
     return Models(*classes, connection=share_connection(classes))

@@ -136,34 +136,11 @@ def check_claims(
         raise InvalidProof("the proof is for another audience")
 
 
-def check_proof(
-    proof: DeviceProof,
-    key: DevicePublicKey,
-    *,
-    user_id: str,
-    purpose: str,
-    now: int,
-    clock_skew_seconds: int,
-    audience: str | None,
-) -> None:
-    """Check a proof whose key is known: the pinned algorithm, the claims, then the signature.
-
-    Raises:
-        InvalidProof: another algorithm than the key's, a claim that does not match
-            (see ``check_claims``), or a signature that does not verify.
-    """
-    if proof.alg != key.alg:
-        raise InvalidProof("the proof algorithm does not match the key's")
-    check_claims(
-        proof, user_id=user_id, purpose=purpose, now=now, clock_skew_seconds=clock_skew_seconds, audience=audience
-    )
-    if not signature_is_valid(proof, key):
-        raise InvalidProof("the proof signature is not valid")
-
-
 def signature_is_valid(proof: DeviceProof, key: DevicePublicKey) -> bool:
     """True when ``key`` signed the proof with the algorithm pinned to it."""
-    return proof.alg == key.alg and verify_signature(key.jwk, key.alg, proof.signing_input, proof.signature)
+    return proof.alg == key.alg and verify_signature(
+        key.jwk, alg=key.alg, message=proof.signing_input, signature=proof.signature
+    )
 
 
 def _audience_matches(aud: object, expected: str) -> bool:

@@ -44,6 +44,7 @@ NUMERIC: Mapping[str, NumericSetting] = MappingProxyType(
         "challenge_ttl_seconds": NumericSetting("CHALLENGE_TTL_SECONDS", "ChallengeTtlSeconds", 120, 10, 3600),
         "clock_skew_seconds": NumericSetting("CLOCK_SKEW_SECONDS", "ClockSkewSeconds", 60, 0, 600),
         "max_devices_per_user": NumericSetting("MAX_DEVICES_PER_USER", "MaxDevicesPerUser", 10, 1, 1000),
+        "inactive_key_days": NumericSetting("INACTIVE_KEY_DAYS", "InactiveKeyDays", 0, 0, 3650),
     }
 )
 REQUIRED = ("DEVICE_KEYS_TABLE", "CHALLENGES_TABLE")
@@ -59,10 +60,15 @@ class Settings:
     challenge_ttl_seconds: int = NUMERIC["challenge_ttl_seconds"].default
     clock_skew_seconds: int = NUMERIC["clock_skew_seconds"].default
     max_devices_per_user: int = NUMERIC["max_devices_per_user"].default
+    inactive_key_days: int = NUMERIC["inactive_key_days"].default  # 0: keys never expire
     proof_audience: str | None = None
     admin_scope: str = DEFAULT_ADMIN_SCOPE
     # journey name -> state machine ARN (the journey starter's JOURNEY_STATE_MACHINES)
     journey_state_machines: Mapping[str, str] = field(default_factory=dict)
+    # the event publisher's: where lifecycle events go, and its record of what it published
+    event_bus_name: str | None = None
+    published_events_table: str | None = None
+    events_endpoint: str | None = None  # an EventBridge endpoint other than AWS's (local runs)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +90,9 @@ class Settings:
             proof_audience=env.get("PROOF_AUDIENCE") or None,
             admin_scope=env.get("ADMIN_SCOPE") or DEFAULT_ADMIN_SCOPE,
             journey_state_machines=_journey_state_machines(env.get("JOURNEY_STATE_MACHINES") or "{}"),
+            event_bus_name=env.get("EVENT_BUS_NAME") or None,
+            published_events_table=env.get("PUBLISHED_EVENTS_TABLE") or None,
+            events_endpoint=env.get("EVENTS_ENDPOINT") or None,
             **{name: setting.read(env) for name, setting in NUMERIC.items()},
         )
 

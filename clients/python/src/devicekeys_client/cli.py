@@ -250,6 +250,15 @@ def cmd_unblock(session: Session) -> None:
     session.emit(key.to_dict(), f"unblocked {key.key_id} of {key.user_id}")
 
 
+def cmd_rotate(session: Session) -> None:
+    """Give this device a new key pair; the old one is replaced in the key file only once the API agreed."""
+    current = session.device()
+    new = DeviceKeyPair.generate(session.args.alg or current.alg)
+    key = session.client.rotate(session.user, current, new)
+    new.save(session.key_file)
+    session.emit(key.to_dict(), f"rotated {current.key_id} to {key.key_id} ({key.alg}) for {key.user_id}")
+
+
 def cmd_count(session: Session) -> None:
     count = session.client.count(session.user, status=session.args.status)
     status = f" {session.args.status}" if session.args.status else ""
@@ -350,6 +359,7 @@ COMMANDS: dict[str, tuple[Callable[[Session], None], str]] = {
     "block": (cmd_block, "block a device key (admin token)"),
     "unblock": (cmd_unblock, "unblock a device key (admin token)"),
     "delete": (cmd_delete, "forget a device key; the device is new next time (a blocked one: admin token)"),
+    "rotate": (cmd_rotate, "replace this device's key pair, keeping its record (name, data, creation time)"),
     "proof": (cmd_proof, "print a proof over a fresh challenge, to call the API with curl"),
     "journey": (cmd_journey, "run a journey with this device's proofs and print its outcome"),
 }
@@ -389,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub["update"].add_argument("--data", metavar="JSON", help="custom data, a JSON object (replaces the old)")
     sub["update"].add_argument("--clear-data", action="store_true", help="remove the custom data")
     sub["block"].add_argument("--reason", help="why, kept on the record (default: none)")
+    sub["rotate"].add_argument("--alg", choices=ALGORITHMS, help="the new key's algorithm (default: the current key's)")
     sub["proof"].add_argument(
         "--purpose", choices=["verify", "register"], default="verify", help="what the proof is for (default: verify)"
     )

@@ -44,6 +44,7 @@ JOURNEY_NEEDS = {
     "read-device-name": JourneyNeeds(verify=True),
     "count-devices": JourneyNeeds(),
     "single-device-policy": JourneyNeeds(verify=True, register="registration"),
+    "sign-out-other-devices": JourneyNeeds(verify=True),
 }
 
 
@@ -112,6 +113,34 @@ class DeviceKeysClient:
     def verify_proof(self, user_id: str, proof: str) -> Verification:
         """Verify with a proof signed elsewhere. A proof is good once: its challenge is used up."""
         return Verification.from_dict(self._call("POST", self._keys_path(user_id, "verify"), {"proof": proof}))
+
+    def rotate(
+        self, user_id: str, current: DeviceKeyPair, new: DeviceKeyPair, *, audience: str | None = None
+    ) -> DeviceKey:
+        """Replace ``current``'s key by ``new`` (a token for the user, or an admin's, is needed).
+
+        The record keeps its display name, custom data and creation time; from the moment this
+        returns only ``new`` is a known device. Raises DeviceBlocked for a blocked key.
+        """
+        challenge = self.issue_challenge(user_id, "rotate").challenge
+        body = {
+            "proof": current.proof(challenge=challenge, user_id=user_id, purpose="rotate", audience=audience),
+            "new_key_proof": new.proof(
+                challenge=challenge,
+                user_id=user_id,
+                purpose="rotate",
+                audience=audience,
+                header={"jwk": new.public_jwk},
+            ),
+        }
+        return DeviceKey.from_dict(self._call("POST", self._keys_path(user_id, "rotate"), body))
+
+    def sign_out_other_devices(self, user_id: str, device: DeviceKeyPair) -> dict[str, Any]:
+        """Keep ``device``, remove the user's other active keys (the ``sign-out-other-devices`` journey).
+
+        Returns the outcome: ``{"outcome": "signed_out", "removed": n, ...}`` or a rejection.
+        """
+        return self.journey("sign-out-other-devices", user_id, device)
 
     def is_known_device(self, user_id: str, device: DeviceKeyPair) -> bool:
         """True for a registered, active device; False when the device is not recognised or blocked."""

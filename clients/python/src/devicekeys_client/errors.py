@@ -72,6 +72,12 @@ class DeviceBlocked(DeviceKeysError):
     code = "device_blocked"
 
 
+class DeviceExpired(DeviceKeysError):
+    """Not verified within the deployment's InactiveKeyDays: register the device again."""
+
+    code = "device_expired"
+
+
 class DeviceNotFound(DeviceKeysError):
     code = "device_not_found"
 
@@ -141,6 +147,7 @@ ERRORS_BY_CODE: dict[str, type[DeviceKeysError]] = {
         Unauthorized,
         Forbidden,
         DeviceBlocked,
+        DeviceExpired,
         DeviceNotFound,
         NotFound,
         DeviceKeyExists,
@@ -155,7 +162,7 @@ ERRORS_BY_CODE: dict[str, type[DeviceKeysError]] = {
 }
 
 # A device proof that did not make the device known: what ``is_known_device`` answers False to.
-NOT_KNOWN = (InvalidProof, ChallengeExpired, ChallengeNotFound, DeviceBlocked, DeviceNotFound)
+NOT_KNOWN = (InvalidProof, ChallengeExpired, ChallengeNotFound, DeviceBlocked, DeviceExpired, DeviceNotFound)
 
 
 def error_from_response(status: int, document: Any, www_authenticate: str | None = None) -> DeviceKeysError:
