@@ -1,9 +1,11 @@
 """API Gateway (HTTP API, payload 2.0) in front of the local functions.
 
-For each request: find the route of ``template.yaml`` (404 ``{"message":"Not Found"}`` when
-none), run the JWT authorizer on protected routes (401 ``{"message":"Unauthorized"}``), build
-the event API Gateway would send, invoke the function, and turn its result into the HTTP
-response as API Gateway does (status, headers, cookies, base64 bodies, or a bare JSON result).
+For each request: answer a CORS preflight when the API has a ``CorsConfiguration``, find the
+route of ``template.yaml`` (404 ``{"message":"Not Found"}`` when none), run the JWT authorizer on
+protected routes (401 ``{"message":"Unauthorized"}``), build the event API Gateway would send,
+invoke the function, and turn its result into the HTTP response as API Gateway does (status,
+headers, cookies, base64 bodies, or a bare JSON result), with the CORS headers an allowed origin
+gets.
 """
 
 from __future__ import annotations
@@ -34,6 +36,70 @@ class GatewayResponse:
     body: bytes = b""
 
 
+@dataclass(frozen=True)
+class CorsPolicy:
+    """An HTTP API's ``CorsConfiguration``, answered as API Gateway answers it.
+
+    API Gateway itself answers every preflight (``OPTIONS`` with ``Origin`` and
+    ``Access-Control-Request-Method``), before routes and authorizers: 204, with the
+    ``Access-Control-Allow-*`` headers only for an allowed origin, so the browser refuses the
+    others. Every other response to an allowed origin gets ``Access-Control-Allow-Origin``, and
+    the CORS headers a function sets itself are dropped.
+    """
+
+    allow_origins: tuple[str, ...]
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age: int | None = None
+    allow_credentials: bool = False
+
+    @classmethod
+    def from_configuration(cls, configuration: Mapping[str, Any]) -> CorsPolicy:
+        """From the template's ``CorsConfiguration`` (intrinsics resolved)."""
+        max_age = configuration.get("MaxAge")
+        return cls(
+            allow_origins=tuple(configuration.get("AllowOrigins") or ()),
+            allow_methods=tuple(configuration.get("AllowMethods") or ()),
+            allow_headers=tuple(configuration.get("AllowHeaders") or ()),
+            expose_headers=tuple(configuration.get("ExposeHeaders") or ()),
+            max_age=int(max_age) if max_age is not None else None,
+            allow_credentials=bool(configuration.get("AllowCredentials")),
+        )
+
+    def allowed_origin(self, origin: str | None) -> str | None:
+        """The ``Access-Control-Allow-Origin`` value for a request from ``origin``; None when not allowed."""
+        return origin if origin and origin in self.allow_origins else None
+
+    def preflight(self, origin: str | None) -> GatewayResponse:
+        allowed = self.allowed_origin(origin)
+        if allowed is None:
+            return GatewayResponse(204)
+        headers = [("access-control-allow-origin", allowed), ("vary", "origin")]
+        if self.allow_methods:
+            headers.append(("access-control-allow-methods", ",".join(self.allow_methods)))
+        if self.allow_headers:
+            headers.append(("access-control-allow-headers", ",".join(self.allow_headers)))
+        if self.max_age is not None:
+            headers.append(("access-control-max-age", str(self.max_age)))
+        if self.allow_credentials:
+            headers.append(("access-control-allow-credentials", "true"))
+        return GatewayResponse(204, headers)
+
+    def decorate(self, response: GatewayResponse, origin: str | None) -> GatewayResponse:
+        """``response`` with the CORS headers ``origin`` gets (none when it is not allowed)."""
+        response.headers = [(name, value) for name, value in response.headers if not name.startswith("access-control-")]
+        allowed = self.allowed_origin(origin)
+        if allowed is None:
+            return response
+        response.headers += [("access-control-allow-origin", allowed), ("vary", "origin")]
+        if self.expose_headers:
+            response.headers.append(("access-control-expose-headers", ",".join(self.expose_headers)))
+        if self.allow_credentials:
+            response.headers.append(("access-control-allow-credentials", "true"))
+        return response
+
+
 def gateway_message(status: int, message: str, **headers: str) -> GatewayResponse:
     """A response API Gateway itself produces (not the function): ``{"message": ...}``."""
     body = json.dumps({"message": message}, separators=(",", ":")).encode()
@@ -53,9 +119,11 @@ class HttpApiGateway:
         functions: LocalFunctions,
         authorizer: JwtAuthorizer,
         environments: Mapping[str, Mapping[str, str]],
+        cors: CorsPolicy | None = None,
     ) -> None:
         self.functions = functions
         self.authorizer = authorizer
+        self.cors = cors
         self._environments = environments
         self._managed_names = {name for env in environments.values() for name in env}
         self.invocation_lock = threading.Lock()
@@ -84,12 +152,22 @@ class HttpApiGateway:
         body: bytes | None,
         source_ip: str = "127.0.0.1",
     ) -> GatewayResponse:
+        merged = _merge_headers(headers)
+        if self.cors is None:
+            return self._route(method, target, merged, body, source_ip)
+        origin = merged.get("origin")
+        if method == "OPTIONS" and origin is not None and "access-control-request-method" in merged:
+            return _with_request_id(self.cors.preflight(origin), new_request_id())
+        return self.cors.decorate(self._route(method, target, merged, body, source_ip), origin)
+
+    def _route(
+        self, method: str, target: str, merged: dict[str, str], body: bytes | None, source_ip: str
+    ) -> GatewayResponse:
         raw_path, _, raw_query = target.partition("?")
         request_id = new_request_id()
         match = self.functions.match(method, raw_path)
         if match is None:
             return _with_request_id(gateway_message(404, "Not Found"), request_id)
-        merged = _merge_headers(headers)
         authorization: Authorization | None = None
         if not match.route.open:
             try:

@@ -2,7 +2,8 @@
 
 The issuer holds one ES256 key (generated at startup, or kept in the state directory) and mints
 access tokens for any ``sub`` a developer asks for: it exists so the protected routes can be
-called locally exactly as in AWS, with ``Authorization: Bearer <token>``.
+called locally exactly as in AWS, with ``Authorization: Bearer <token>``. Its sign-in for
+browser apps (authorization code with PKCE, and the discovery document) is ``oidc``.
 
 The authorizer checks a token as an HTTP API JWT authorizer does (signature by a key of the
 issuer's JWKS named by ``kid``, ``iss``, ``aud`` or ``client_id``, ``exp``, ``nbf``, ``iat``) and
@@ -32,6 +33,7 @@ MAX_TOKEN_LIFETIME = 7 * 24 * 3600
 KEY_FILE_NAME = "issuer-key.json"
 TOKEN_PATH = "/_local/token"  # noqa: S105 - a URL path, not a secret
 ISSUER_PATH = "/_local/issuer"
+JWKS_PATH = ISSUER_PATH + "/jwks.json"
 
 
 class Unauthorized(Exception):
@@ -91,6 +93,23 @@ class DevIssuer:
         header = {"alg": ALGORITHM, "kid": self.key_id, "typ": "at+jwt"}
         return jwt.encode(header, claims, self._key, algorithms=[ALGORITHM])
 
+    def id_token(self, subject: str, client_id: str, nonce: str | None, lifetime: int) -> str:
+        """An OpenID Connect ID token: who signed in, for ``client_id`` (OpenID Connect Core, section 2)."""
+        now = int(self._clock())
+        claims: dict[str, Any] = {
+            "iss": self.policy.issuer,
+            "sub": subject,
+            "aud": client_id,
+            "iat": now,
+            "exp": now + lifetime,
+            "auth_time": now,
+        }
+        if nonce is not None:
+            claims["nonce"] = nonce
+        return jwt.encode(
+            {"alg": ALGORITHM, "kid": self.key_id, "typ": "JWT"}, claims, self._key, algorithms=[ALGORITHM]
+        )
+
     def token_response(self, body: bytes) -> dict[str, Any]:
         """The token endpoint: ``{"sub", "scope"?, "expires_in"?}`` in, an OAuth 2 token response out.
 
@@ -120,16 +139,6 @@ class DevIssuer:
     def public_keys(self) -> KeySet:
         """What the authorizer verifies with: the public half only."""
         return KeySet.import_key_set(cast(Any, self.jwks()))
-
-    def discovery(self, jwks_uri: str) -> dict[str, Any]:
-        """An OpenID discovery document, so OIDC tooling can find the local keys."""
-        return {
-            "issuer": self.policy.issuer,
-            "jwks_uri": jwks_uri,
-            "id_token_signing_alg_values_supported": [ALGORITHM],
-            "response_types_supported": ["token"],
-            "subject_types_supported": ["public"],
-        }
 
 
 @dataclass(frozen=True)

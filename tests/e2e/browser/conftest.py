@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+from ..conftest import LocalApi
+from .sdk_page import open_sdk_page
+
 ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = ROOT / ".artifacts" / "screenshots"
 # Flags for a sandboxed machine without a display or a network: no GPU, no first-run screens,
@@ -67,3 +70,9 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture
+def sdk(local_api: LocalApi, page: Any) -> Any:
+    """A page of the API's origin with the SDK loaded, in a fresh browser profile (empty IndexedDB)."""
+    return open_sdk_page(page, local_api)

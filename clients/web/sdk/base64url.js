@@ -1,0 +1,21 @@
+// @ts-check
+/** Unpadded base64url (RFC 7515, section 2): the encoding of every JWS part and JWK member. */
+
+/**
+ * @param {Uint8Array} bytes
+ * @returns {string}
+ */
+export function base64url(bytes) {
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/**
+ * The base64url of a value's JSON in UTF-8.
+ * @param {unknown} value
+ * @returns {string}
+ */
+export function base64urlJson(value) {
+  return base64url(new TextEncoder().encode(JSON.stringify(value)));
+}

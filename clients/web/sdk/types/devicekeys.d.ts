@@ -1,0 +1,18 @@
+export { DeviceKeysApi } from "./api.js";
+export { DeviceKeys } from "./device.js";
+export type SignatureAlgorithm = import("./algorithms.js").SignatureAlgorithm;
+export type Purpose = import("./proof.js").Purpose;
+export type PublicJwk = import("./jwk.js").PublicJwk;
+export type DeviceKeysOptions = import("./device.js").DeviceKeysOptions;
+export type RegisterOptions = import("./device.js").RegisterOptions;
+export type DeviceKeysApiOptions = import("./api.js").DeviceKeysApiOptions;
+export type DeviceKeyStatus = import("./api.js").DeviceKeyStatus;
+export type DeviceKeysErrorCode = import("./errors.js").DeviceKeysErrorCode;
+export type ApiErrorCode = import("./errors.js").ApiErrorCode;
+export type ClientErrorCode = import("./errors.js").ClientErrorCode;
+export type DeviceKeyRecord = import("./records.js").DeviceKeyRecord;
+export type DeviceKeyPage = import("./records.js").DeviceKeyPage;
+export type Verification = import("./records.js").Verification;
+export type JourneyOutcome = import("./records.js").JourneyOutcome;
+export { ALGORITHMS, isAlgorithmSupported } from "./algorithms.js";
+export { DeviceKeysError, NOT_KNOWN_CODES } from "./errors.js";
