@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .environment import LOCAL_TABLE_PREFIX, SAM_LOCAL_DYNAMODB_ENDPOINT, local_table_names, sam_local_env_vars
+from .event_stream import DEFAULT_TTL_SWEEP_SECONDS
 from .events import ADMIN_SCOPE
 from .issuer import MAX_TOKEN_LIFETIME
 from .template import ROOT
@@ -28,6 +29,16 @@ def _lifetime(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
     if not 0 < seconds <= MAX_TOKEN_LIFETIME:
         raise argparse.ArgumentTypeError(f"a token lives 1 to {MAX_TOKEN_LIFETIME} seconds, not {seconds}")
+    return seconds
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"expected more than 0 seconds, got {text!r}")
     return seconds
 
 
@@ -76,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a host name requests may be addressed to besides loopback ones (repeatable); others are refused, "
         "so a web page cannot reach the API by DNS rebinding",
+    )
+    serve.add_argument(
+        "--ttl-sweep-seconds",
+        type=_positive_seconds,
+        default=DEFAULT_TTL_SWEEP_SECONDS,
+        metavar="SECONDS",
+        help="how often expired items are removed, as DynamoDB's TTL does (default: %(default)g)",
     )
 
     token = commands.add_parser("token", help="print an access token for --sub (from a running local API)")
@@ -129,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parameter_overrides=dict(args.parameter_overrides),
                 table_prefix=args.table_prefix,
                 allowed_hosts=tuple(args.allowed_host),
+                ttl_sweep_seconds=args.ttl_sweep_seconds,
             )
         )
     if args.command == "token":

@@ -56,6 +56,8 @@ class LocalHttpServer(ThreadingHTTPServer):
         super().__init__(address, _RequestHandler)
         self.handler: Handler | None = None
         self.allowed_hosts = allowed_hosts
+        # paths left out of the access log: the API's own calls to itself, which log their own line
+        self.quiet_paths: frozenset[str] = frozenset()
 
     @property
     def url(self) -> str:
@@ -95,6 +97,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         response = self._respond()
         self._send(response)
         elapsed = (time.perf_counter() - started) * 1000
+        if self.path.partition("?")[0].rstrip("/") in self.server.quiet_paths:
+            return
         sys.stderr.write(f"{self.command} {self.path.partition('?')[0]} {response.status} {elapsed:.1f}ms\n")
 
     def _respond(self) -> GatewayResponse:

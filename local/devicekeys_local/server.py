@@ -2,7 +2,9 @@
 
 Startup: a DynamoDB (embedded moto, or ``--dynamodb-endpoint``), the template's tables, the
 functions' environment from the template, the layer on ``sys.path`` as Lambda mounts it, the
-development issuer, then an HTTP server (``http_transport``) with the routes (``local_routes``).
+development issuer and its sign-in for the device console (``oidc``), the HTTP API's CORS
+configuration, the device-keys stream and TTL (``event_stream``: lifecycle events), then an
+HTTP server (``http_transport``) with the routes (``local_routes``).
 """
 
 from __future__ import annotations
@@ -25,17 +27,28 @@ from .dynamodb import SNAPSHOT_FILE_NAME, EmbeddedDynamoDB, TableSet, dynamodb_c
 from .environment import (
     LOCAL_TABLE_PREFIX,
     Resolver,
+    TemplateError,
     function_environment,
     layer_directories,
     local_table_names,
     resolve_parameters,
 )
+from .event_stream import (
+    DEFAULT_TTL_SWEEP_SECONDS,
+    EVENTBRIDGE_PATH,
+    EVENTS_PATH,
+    LocalEventBus,
+    LocalEventStreams,
+    echo_to_stderr,
+    event_streams,
+)
 from .functions import LocalFunctions
-from .gateway import HttpApiGateway
+from .gateway import CorsPolicy, HttpApiGateway
 from .http_transport import LocalHttpServer, is_loopback
 from .issuer import DEFAULT_AUDIENCE, ISSUER_PATH, DevIssuer, JwtAuthorizer, TokenPolicy, load_or_create_key
 from .local_routes import LocalRoutes
-from .template import TEMPLATE, resources
+from .oidc import CONSOLE_CLIENT_ID, AuthorizationServer, Client
+from .template import LOCAL_ACCOUNT, LOCAL_REGION, TEMPLATE, resources, stream_subscriptions
 
 # Lambda's defaults for what the template does not set; fake credentials only for local DynamoDBs.
 _LOCAL_AWS_ENVIRONMENT = {"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -55,6 +68,8 @@ class ServeOptions:
     template: Path = TEMPLATE
     # host names (besides loopback ones) the Host header may carry, for serving to a LAN on purpose
     allowed_hosts: tuple[str, ...] = ()
+    # how often the local stand-in for DynamoDB's TTL removes expired items
+    ttl_sweep_seconds: float = DEFAULT_TTL_SWEEP_SECONDS
 
 
 class LocalApi:
@@ -69,6 +84,9 @@ class LocalApi:
         self._routes: LocalRoutes | None = None
         self._journeys: Any = None
         self.journeys_note = ""
+        self.event_bus = LocalEventBus(echo_to_stderr, account=LOCAL_ACCOUNT, region=LOCAL_REGION)
+        self._streams: LocalEventStreams | None = None
+        self.events_note = ""
         self.dynamodb_endpoint = ""
         self.restored_items = 0
         self.created_tables: list[str] = []
@@ -77,6 +95,10 @@ class LocalApi:
     def url(self) -> str:
         assert self._httpd is not None
         return self._httpd.url
+
+    @property
+    def console_url(self) -> str:
+        return self.url + "/console/"
 
     @property
     def snapshot_path(self) -> Path | None:
@@ -92,10 +114,12 @@ class LocalApi:
         # Bind first: a busy port fails before anything else starts, and the issuer needs the URL.
         allowed = frozenset(name.lower() for name in self.options.allowed_hosts)
         self._httpd = LocalHttpServer((self.options.host, self.options.port), allowed)
+        self._httpd.quiet_paths = frozenset({EVENTBRIDGE_PATH})  # each event is printed instead
         self._connect_dynamodb()
         self._routes = self._build_gateway()
         self._start_journeys(self._routes.gateway.functions)  # before the tables: moto's mock resets its backends
         self._prepare_tables()
+        self._start_event_streams(self._routes)
         self._httpd.handler = self._routes
 
     def _connect_dynamodb(self) -> None:
@@ -135,11 +159,13 @@ class LocalApi:
             environment["DYNAMODB_ENDPOINT"] = self.dynamodb_endpoint
             # The functions share this process and Powertools' metric state: metrics would be wrong.
             environment["POWERTOOLS_METRICS_DISABLED"] = "true"
+            if "EVENT_BUS_NAME" in environment:  # EventBridge is this server's local event bus
+                environment["EVENTS_ENDPOINT"] = self.url + EVENTBRIDGE_PATH
             environments[logical_id] = environment
             for directory in reversed(layer_directories(logical_id, template)):
                 if str(directory) not in sys.path:
                     sys.path.insert(0, str(directory))
-        gateway = HttpApiGateway(functions, authorizer, environments)
+        gateway = HttpApiGateway(functions, authorizer, environments, cors_policy(resolver))
         gateway.warm()
         health = {
             "status": "ok",
@@ -148,7 +174,45 @@ class LocalApi:
             "issuer": policy.issuer,
             "audience": list(policy.audiences),
         }
-        return LocalRoutes(gateway, issuer, self.url, health)
+        admin_scope = str(resolver.parameters["AdminScope"])
+        # The console is served here (static_files), so its redirect URI is its folder on this origin.
+        console = Client(CONSOLE_CLIENT_ID, (self.console_url,))
+        authorization_server = AuthorizationServer(issuer, [console], admin_scope)
+        console_config = {
+            "api_base_url": self.url,
+            "issuer": policy.issuer,
+            "client_id": CONSOLE_CLIENT_ID,
+            "scopes": ["openid", admin_scope],
+            "admin_scope": admin_scope,
+        }
+        return LocalRoutes(gateway, authorization_server, self.url, health, console_config, self.event_bus)
+
+    def _start_event_streams(self, routes: LocalRoutes) -> None:
+        """Deliver the tables' streams to their functions and sweep expired items, as AWS would."""
+        if not stream_subscriptions(self.options.template):
+            return
+        endpoint = self.dynamodb_endpoint
+        if self.options.dynamodb_endpoint and not _is_local_endpoint(endpoint):
+            self.events_note = "Events: off with a DynamoDB in AWS (its stream belongs to the deployed stack)"
+            return
+        gateway = routes.gateway
+
+        def invoke(logical_id: str, event: dict[str, Any]) -> Any:
+            with gateway.function_scope(logical_id):
+                return gateway.functions.invoke_direct(logical_id, event)
+
+        self._streams = event_streams(
+            endpoint=endpoint,
+            table_names=self.table_names,
+            invoke=invoke,
+            template=self.options.template,
+            ttl_sweep_seconds=self.options.ttl_sweep_seconds,
+        )
+        self._streams.start()
+        self.events_note = (
+            f"Events: the device-keys stream, published as on AWS: GET {EVENTS_PATH} "
+            f"(expired items removed every {self.options.ttl_sweep_seconds:g}s, as DynamoDB's TTL does)"
+        )
 
     def _start_journeys(self, functions: LocalFunctions) -> None:
         """Serve the journey routes with the template's state machines run by moto's Step Functions.
@@ -184,6 +248,8 @@ class LocalApi:
         Returns the number of items saved, or None when nothing was saved.
         """
         saved = None
+        if self._streams is not None:
+            self._streams.stop()
         if self._httpd is not None:
             self._httpd.server_close()
             routes = self._routes
@@ -212,6 +278,8 @@ class LocalApi:
             lines.append(f"  {logical_id:<17} {name}{note}")
         if self.journeys_note:
             lines.append(self.journeys_note)
+        if self.events_note:
+            lines.append(self.events_note)
         if self.options.state_dir:
             persisted = f"{self.restored_items} items restored, saved on exit" if self.snapshot_path else "issuer key"
             lines.append(f"State: {self.options.state_dir} ({persisted})")
@@ -219,8 +287,12 @@ class LocalApi:
             lines.append("State: in memory, gone on exit (--state-dir DIR keeps it)")
         default_url = url == "http://127.0.0.1:3000"
         url_option = "" if default_url else f" --url {url}"
+        cors = routes.gateway.cors if routes else None
+        if cors is not None:
+            lines.append(f"CORS: requests from {', '.join(cors.allow_origins)} (ConsoleOrigin)")
         lines += [
             "",
+            f"Device console: {self.console_url} (sign in with any user name: the development issuer)",
             f"OpenAPI: {url}/openapi.json    Swagger UI: {url}/docs",
             "Get a token (development issuer, valid 1 h):",
             f"  export DEVICEKEYS_TOKEN=$(python -m devicekeys_local token --sub alice{url_option})",
@@ -243,6 +315,18 @@ def _token_policy(resolver: Resolver) -> TokenPolicy:
         issuer=str(configuration["issuer"]),
         audiences=tuple(audiences) if isinstance(audiences, list) else (str(audiences),),
     )
+
+
+def cors_policy(resolver: Resolver) -> CorsPolicy | None:
+    """The HTTP API's ``CorsConfiguration`` (from ``ConsoleOrigin``), or None: no CORS, as on AWS without one."""
+    apis = resources("AWS::Serverless::HttpApi", resolver.path)
+    declared = next(iter(apis.values()))["Properties"].get("CorsConfiguration")
+    configuration = resolver.resolve({"CorsConfiguration": declared}).get("CorsConfiguration")
+    if configuration is None:
+        return None
+    if not isinstance(configuration, dict) or "*" in (configuration.get("AllowOrigins") or []):
+        raise TemplateError("CorsConfiguration: only listed origins are emulated locally (devicekeys allows one)")
+    return CorsPolicy.from_configuration(configuration)
 
 
 def _is_local_endpoint(endpoint: str) -> bool:

@@ -30,6 +30,7 @@ from devicekeys_local.issuer import request_token
 ROOT = Path(__file__).resolve().parents[2]
 CHALLENGE_TTL = 10  # the template's minimum
 MAX_DEVICES = 3
+TTL_SWEEP_SECONDS = 1  # the local stand-in for DynamoDB's TTL, fast enough to watch
 
 
 def free_port() -> int:
@@ -166,6 +167,8 @@ def local_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
         tmp_path_factory.mktemp("logs"),
         "--state-dir",
         str(state_dir),
+        "--ttl-sweep-seconds",
+        str(TTL_SWEEP_SECONDS),
         "--parameter-overrides",
         f"ChallengeTtlSeconds={CHALLENGE_TTL}",
         f"MaxDevicesPerUser={MAX_DEVICES}",
