@@ -14,6 +14,8 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
+from devicekeys_local.atomic_moto import atomic_dynamodb_requests
 from devicekeys_local.event_stream import (
     TTL_IDENTITY,
     LocalEventBus,
@@ -252,3 +254,37 @@ def test_an_invalid_entry_fails_alone() -> None:
     assert status == 200 and response["FailedEntryCount"] == 1
     assert response["Entries"][0]["ErrorCode"] == "InvalidArgument" and "EventId" in response["Entries"][1]
     assert len(bus.events()) == 1
+
+
+def test_a_cancelled_transaction_leaves_the_stream_readers_hold_intact() -> None:
+    """moto rolls a cancelled transaction back by swapping in a copy of the table, stream included:
+    a reader's iterator then never sees another record. The local API's moto keeps the stream."""
+    with mock_aws(), atomic_dynamodb_requests():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="keys",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        arn = dynamodb.describe_table(TableName="keys")["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+        put = {"Put": {"TableName": "keys", "Item": {"pk": {"S": "first"}}}}
+        refused = {"Put": {**put["Put"], "ConditionExpression": "attribute_not_exists(pk)"}}
+        dynamodb.transact_write_items(TransactItems=[put])
+        with pytest.raises(ClientError, match="TransactionCanceled"):
+            dynamodb.transact_write_items(
+                TransactItems=[{"Put": {"TableName": "keys", "Item": {"pk": {"S": "cancelled"}}}}, refused]
+            )
+        dynamodb.put_item(TableName="keys", Item={"pk": {"S": "after"}})
+
+        seen = []
+        for _ in range(3):
+            page = streams.get_records(ShardIterator=iterator)
+            seen += [record["dynamodb"]["Keys"]["pk"]["S"] for record in page["Records"]]
+            iterator = page["NextShardIterator"]
+
+    assert seen == ["first", "after"]  # nothing of the cancelled transaction, and the stream goes on

@@ -4,8 +4,11 @@ On AWS, DynamoDB's TTL removes expired items, the table's stream records every c
 event source mapping hands the records to the publisher function in batches (retrying the ones
 it reports failed), and the publisher puts events on EventBridge. Locally:
 
-- ``TtlSweeper`` removes the items whose TTL attribute is past (DynamoDB does it within a day or
-  two of expiry; here every ``--ttl-sweep-seconds``), and marks their stream records as TTL's;
+- ``TtlSweeper`` removes the items whose TTL attribute is past from the tables whose stream a
+  function reads (DynamoDB does it within a day or two of expiry; here every
+  ``--ttl-sweep-seconds``), and marks their stream records as TTL's. Other tables keep their
+  expired items, as DynamoDB usually still does minutes after expiry: an expired challenge
+  answers ``challenge_expired``, as it would on AWS, not ``challenge_not_found``;
 - ``StreamPoller`` reads the stream and invokes the subscribed function in this process with
   each batch, as the template's ``Type: DynamoDB`` event says (batch size, retries of the
   records reported failed; what runs out of retries is logged, where AWS would send it to the
@@ -335,12 +338,13 @@ def event_streams(
             )
         )
     definitions = {definition.logical_id: definition for definition in table_definitions(template)}
+    streamed = {subscription.table for subscription in stream_subscriptions(template)}
     sweeper = TtlSweeper(
         dynamodb=dynamodb,
         ttl_attributes={
             table_names[logical_id]: definition.ttl_attribute
             for logical_id, definition in definitions.items()
-            if definition.ttl_attribute
+            if definition.ttl_attribute and logical_id in streamed
         },
         key_attributes={
             table_names[logical_id]: [key["AttributeName"] for key in definition.create_table["KeySchema"]]

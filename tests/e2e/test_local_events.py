@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from devicekeys_client import DeviceKeyPair, DeviceNotFound
+from devicekeys_client import DeviceKeyExists, DeviceKeyPair, DeviceNotFound
 
 from .conftest import LocalApi, http
 
@@ -36,6 +36,8 @@ def test_every_change_to_a_device_key_is_one_event_with_who_made_it(
     app, admin = local_api.client(user_id), local_api.client("helpdesk", admin=True)
 
     app.register(user_id, device, display_name="phone")
+    with pytest.raises(DeviceKeyExists):  # a refused change is no event, and the stream goes on
+        app.register(user_id, device)
     app.verify(user_id, device)  # a verification is not a lifecycle change: no event
     app.rename(user_id, device.key_id, "old phone")
     admin.block(user_id, device.key_id, reason="reported stolen")
