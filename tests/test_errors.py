@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+import re
+from pathlib import Path
+
 from devicekeys import errors
+from devicekeys.binding import DeviceBinding
+from devicekeys.challenges import ChallengeService
+from devicekeys.device_keys import DeviceKeyService
 from devicekeys_client.errors import ERRORS_BY_CODE
 
 
@@ -26,3 +33,21 @@ def test_codes_and_names_are_unique_and_map_back_to_their_class() -> None:
 
 def test_the_python_client_has_a_class_for_every_code_the_server_answers() -> None:
     assert set(errors.ERROR_STATUS) <= set(ERRORS_BY_CODE)
+
+
+def test_the_web_client_names_every_code_the_server_answers() -> None:
+    source = (Path(__file__).parents[1] / "clients" / "web" / "sdk" / "errors.js").read_text()
+    typedef = re.search(r"@typedef \{(.*?)\} ApiErrorCode", source, re.DOTALL)
+    assert typedef is not None, "errors.js declares the API's codes as the ApiErrorCode typedef"
+
+    assert set(re.findall(r'"([a-z_]+)"', typedef.group(1))) == set(errors.ERROR_STATUS)
+
+
+def test_every_public_method_of_the_domain_says_what_it_raises() -> None:
+    missing = [
+        f"{service.__name__}.{name}"
+        for service in (DeviceKeyService, DeviceBinding, ChallengeService)
+        for name, method in inspect.getmembers(service, inspect.isfunction)
+        if not name.startswith("_") and "Raises:" not in (inspect.getdoc(method) or "")
+    ]
+    assert missing == []

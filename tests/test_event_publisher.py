@@ -9,6 +9,7 @@ them to an SQS queue the test reads.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 from unittest import mock
@@ -212,6 +213,30 @@ def test_a_key_removed_by_ttl_is_an_expired_event_and_leaves_the_count(bus: Bus)
     assert bus.dynamodb.get_item(TableName="test-device-keys", Key=counter)["Item"]["device_count"] == {"N": "1"}
 
 
+def test_a_ttl_removal_with_no_count_to_lower_is_still_published(bus: Bus) -> None:
+    device = device_for("ES256", 0)
+    bus.api.register("alice", device)
+    bus.flush()
+    # GIVEN a user whose counter item is gone (or at zero): nothing to lower
+    counter = {"user_id": {"S": "alice"}, "key_id": {"S": "#devices"}}
+    bus.dynamodb.delete_item(TableName="test-device-keys", Key=counter)
+    bus.dynamodb.delete_item(
+        TableName="test-device-keys", Key={"user_id": {"S": "alice"}, "key_id": {"S": device.key_id}}
+    )
+    (removal,) = [
+        record
+        for record in bus.records()
+        if record["eventName"] == "REMOVE" and record["dynamodb"]["Keys"]["key_id"]["S"] == device.key_id
+    ]
+    removal["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+    # THEN the event is published (not retried into the dead-letter queue), and no count goes below zero
+    assert bus.publish([removal]) == {"batchItemFailures": []}
+    (expired,) = bus.received(bus.everything)
+    assert expired["detail-type"] == "Device key expired"
+    assert "Item" not in bus.dynamodb.get_item(TableName="test-device-keys", Key=counter)
+
+
 def test_replacing_and_signing_out_say_who_removed_each_key(bus: Bus, functions: Any) -> None:
     keep, others = device_for("ES256", 0), [device_for("ES256", 1), device_for("ES256", 2)]
     for device in (keep, *others):
@@ -229,3 +254,25 @@ def test_replacing_and_signing_out_say_who_removed_each_key(bus: Bus, functions:
     assert sorted(event["detail"]["key_id"] for event in deleted) == sorted(key.key_id for key in others)
     assert {event["detail"]["reason"] for event in deleted} == {f"signed out by {keep.key_id}"}
     assert {event["detail"]["actor"]["kind"] for event in deleted} == {"system"}
+
+
+def test_a_publication_cut_short_is_not_left_in_progress_for_a_day(bus: Bus) -> None:
+    """Lambda killing an invocation (a timeout) leaves the once-only guard's record "in progress";
+    with the invocation's deadline on it, the record's redelivery is published once that deadline
+    passes, instead of failing as "already in progress" into the dead-letter queue for 24 hours."""
+    bus.api.register("alice", device_for("ES256", 0))
+    records = [record for record in bus.records() if record["dynamodb"]["Keys"]["key_id"]["S"] != "#devices"]
+
+    def killed_by_the_runtime(*_: Any, **__: Any) -> Any:
+        raise SystemExit("Task timed out")  # not an Exception: nothing cleans up after it
+
+    with (
+        mock.patch("devicekeys.event_publisher.EventPublisher.publish", killed_by_the_runtime),
+        pytest.raises(SystemExit),
+    ):
+        bus.publish(records)
+
+    (guard,) = bus.dynamodb.scan(TableName="test-published-events")["Items"]
+    assert guard["status"] == {"S": "INPROGRESS"}
+    deadline_ms = int(guard["in_progress_expiration"]["N"])
+    assert 0 < deadline_ms - time.time() * 1000 <= 30_000  # the function's 30 s timeout at most

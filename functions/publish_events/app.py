@@ -26,4 +26,9 @@ def direct(event: dict[str, Any], caller: Caller) -> dict[str, Any]:
     return dict(process_partial_response(event=event, record_handler=publish, processor=processor))
 
 
-lambda_handler = runtime.handler(direct=direct)
+handle_batch = runtime.handler(direct=direct)
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+    publisher.register_lambda_context(context)  # so a publication cut short is retried, not stuck
+    return handle_batch(event, context)

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from .access import Caller
@@ -266,7 +266,11 @@ class DeviceKeyService:
         return DeviceKey.from_item(item)
 
     def find(self, user_id: str, key_id: str) -> DeviceKey | None:
-        """One key of the user, or None (strongly consistent)."""
+        """One key of the user, or None (strongly consistent).
+
+        Raises:
+            ServiceUnavailable: DynamoDB throttled or could not be reached.
+        """
         try:
             return self.get(user_id, key_id)
         except DeviceNotFound:
@@ -376,15 +380,30 @@ class DeviceKeyService:
             raise ServiceUnavailable("the device key store is busy; retry shortly") from exc
 
     def count_expired(self, user_id: str) -> None:
-        """DynamoDB's TTL removed one of the user's keys: lower the user's count (one UpdateItem)."""
-        with storage_errors():
-            self._counter_of(user_id).update(
-                actions=[self._counter.device_count.add(-1)],
-                condition=self._counter.device_count > 0,
-            )
+        """DynamoDB's TTL removed one of the user's keys: lower the user's count (one UpdateItem).
+
+        The count never goes below zero: with nothing to lower (a count already at zero, no
+        counter item) there is nothing to do, and the removal is still an event.
+
+        Raises:
+            ServiceUnavailable: DynamoDB throttled or could not be reached (the record is retried).
+        """
+        try:
+            with storage_errors():
+                self._counter_of(user_id).update(
+                    actions=[self._counter.device_count.add(-1)],
+                    condition=self._counter.device_count > 0,
+                )
+        except UpdateError as exc:
+            if not condition_failed(exc):
+                raise
 
     def is_expired(self, key: DeviceKey) -> bool:
-        """True once a key's inactivity expiry has passed (TTL removes it eventually)."""
+        """True once a key's inactivity expiry has passed (TTL removes it eventually).
+
+        Raises:
+            Nothing: a check of the record against this service's clock, no request.
+        """
         return key.expires_at is not None and self._clock() >= key.expires_at.timestamp()
 
     # --- helpers ------------------------------------------------------------------------

@@ -30,10 +30,10 @@ class NumericSetting:
         raw = env.get(self.variable, "").strip()
         if not raw:
             return self.default
-        try:
-            value = int(raw)
-        except ValueError as exc:
-            raise SettingsError(f"{self.variable} must be an integer, got {raw!r}") from exc
+        digits = raw.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()):  # int() would take "1_0" and fullwidth digits
+            raise SettingsError(f"{self.variable} must be an integer, got {raw!r}")
+        value = int(raw)
         if not self.low <= value <= self.high:
             raise SettingsError(f"{self.variable} must be between {self.low} and {self.high}, got {value}")
         return value
