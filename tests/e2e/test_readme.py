@@ -39,6 +39,7 @@ def test_the_readme_session_works_as_written(tmp_path: Path) -> None:
     out = result.stdout + result.stderr
     assert "registered" in out and "for alice as 'Work laptop'" in out, out
     assert "known device of alice" in out
+    assert re.search(r"rotated \S+ to \S+ \(ES256\) for alice", out), out
     assert "blocked" in out and "device_blocked" in out
     assert out.count("exit status: 1") == 2, out  # the blocked device's verify, and the owner's delete
     assert "only an administrator" in out
@@ -46,3 +47,5 @@ def test_the_readme_session_works_as_written(tmp_path: Path) -> None:
     assert "count-devices: outcome: one_device" in out
     assert '"outcome":"one_device"' in out.replace(" ", "")  # curl to the journey route
     assert '"known":false' not in out and "Traceback" not in out
+    for change in ("Device key registered", "Device key rotated", "Device key blocked"):
+        assert change in out, change  # the events endpoint, polled from the stream by then
