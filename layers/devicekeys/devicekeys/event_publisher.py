@@ -48,6 +48,8 @@ class EventPublisher:
         Raises:
             PublishFailed: EventBridge refused the event (the batch utility marks the record failed).
         """
+        if event_of(record) is None:
+            return None  # nothing to publish, so nothing to remember either
         published: dict[str, Any] | None = self._once(record=dict(record))
         return published
 
@@ -71,12 +73,23 @@ class EventPublisher:
             raise PublishFailed(f"{failure.get('ErrorCode')}: {failure.get('ErrorMessage')}")
         return event
 
+    def register_lambda_context(self, context: Any) -> None:
+        """Tell the once-only guard how long this invocation has left: a record whose publication
+        was cut short (a timeout, a crash) is then retried once the invocation is over, instead of
+        staying "in progress" until the guard's 24 hours expire."""
+        self._config.register_lambda_context(context)
+
+    @cached_property
+    def _config(self) -> Any:
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig  # noqa: PLC0415 - see _once
+
+        return IdempotencyConfig(event_key_jmespath="eventID", expires_after_seconds=IDEMPOTENCY_SECONDS)
+
     @cached_property
     def _once(self) -> Any:
         """``publish`` wrapped by Powertools' idempotency, keyed on the record's eventID."""
         from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415 - the publisher's cold start only
             DynamoDBPersistenceLayer,
-            IdempotencyConfig,
             idempotent_function,
         )
 
@@ -85,7 +98,7 @@ class EventPublisher:
         store = DynamoDBPersistenceLayer(
             table_name=self._settings.published_events_table, boto3_client=self._client("dynamodb")
         )
-        config = IdempotencyConfig(event_key_jmespath="eventID", expires_after_seconds=IDEMPOTENCY_SECONDS)
+        config = self._config
 
         def publish_once(record: dict[str, Any]) -> dict[str, Any] | None:
             event = self.publish(record)
