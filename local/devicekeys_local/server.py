@@ -238,7 +238,13 @@ class LocalApi:
         self._httpd.serve_forever(poll_interval=0.2)
 
     def shutdown(self) -> None:
-        """Stop accepting requests (from another thread than ``serve_forever``'s)."""
+        """Stop accepting requests (from another thread than ``serve_forever``'s).
+
+        The event streams stop first: their publisher calls this server's event bus, which
+        must still answer until the batch in hand is delivered.
+        """
+        if self._streams is not None:
+            self._streams.stop()
         if self._httpd is not None:
             self._httpd.shutdown()
 
