@@ -17,38 +17,53 @@ nothing on the build machine can load it. This check does, before anyone deploys
    PYTHONDONTWRITEBYTECODE=1 (/opt is read-only on Lambda) a layer module compiled from
    source means its shipped bytecode did not load, and fails the check.
 
+The scenario then imports every module the layer's code and the handlers import inside
+functions (found in their source, as layers/devicekeys/slim_layer.py finds them), which the
+steps do not all reach: the event publisher's Powertools idempotency, boto3 for journeys.
+
 Exits non-zero, saying what could not load and why, when the root cannot be made, a handler
 cannot be imported or a scenario step gets an unexpected answer. ``scripts/arm64-check``
 installs qemu and runs ``sam build`` first.
+
+``--measure`` builds the layer once per slimming step (slim_layer.py's, cumulatively), for
+aarch64 and for this machine's x86-64, and reports each one's size (unzipped and zipped) and
+each handler's import time, natively and under emulation (docs/arm64.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import logging
 import lzma
+import os
 import shutil
+import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import types
 import urllib.request
 import zipfile
 from collections.abc import Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from devicekeys_local.environment import Resolver, function_environment, local_table_names, resolve_parameters
 from devicekeys_local.template import FunctionDefinition, create_tables, function_definitions
 
-from .common import REGION, ROOT, dynamodb_client, free_port
+from .common import REGION, RESULTS_DIR, ROOT, dynamodb_client, free_port
 
 CACHE_DIR = ROOT / ".cache" / "arm64"
 SCENARIO = Path(__file__).with_name("arm64_scenario.py")
+LAYER_SOURCE = ROOT / "layers" / "devicekeys"
 MIB = 1024 * 1024
 
 DEBIAN_MIRROR = "https://deb.debian.org/debian/"
@@ -221,6 +236,25 @@ class Emulator:
             raise CheckFailed(f"{what} failed under emulation:\n{tail(completed.stderr or completed.stdout)}")
 
 
+@dataclass(frozen=True)
+class Native:
+    """This machine's CPython 3.13 (the project's .venv), to compare with the emulated one."""
+
+    python: str = sys.executable
+    flags: tuple[str, ...] = ()
+
+    def run(self, args: list[str], *, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+        command = [self.python, *self.flags, *args]
+        try:
+            return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise CheckFailed(f"no answer in {timeout:.0f} s: {' '.join(args)[:200]}") from exc
+
+
+class Interpreter(Protocol):
+    def run(self, args: list[str], *, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]: ...
+
+
 def find_qemu() -> str:
     qemu = shutil.which("qemu-aarch64-static")
     if qemu is None:
@@ -299,17 +333,18 @@ def pinned_version(package: str, requirements: Path = ROOT / "requirements-dev.t
     return version
 
 
-def runtime_sdk(emulator: Emulator) -> Path:
+def runtime_sdk(emulator: Emulator, cache: Path = CACHE_DIR) -> Path:
     """boto3 and its dependencies, unpacked and compiled: the runtime's own site-packages.
 
     botocore is pinned to boto3's version: they are released in lockstep, and boto3 requires at
-    least its own botocore, which is the pair a runtime image ships.
+    least its own botocore, which is the pair a runtime image ships. Their bytecode, compiled by
+    the emulated 3.13, loads in any CPython 3.13 (one magic number per minor version).
     """
     version = pinned_version("boto3")
-    target = CACHE_DIR / f"runtime-sdk-boto3-{version}"
+    target = cache / f"runtime-sdk-boto3-{version}"
     if (target / RUNTIME_SDK_MARKER).exists():
         return target
-    log(f"making the runtime SDK {target.relative_to(ROOT)}: boto3=={version}, botocore=={version}")
+    log(f"making the runtime SDK {target}: boto3=={version}, botocore=={version}")
     started = time.perf_counter()
     shutil.rmtree(target, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="arm64-wheels-") as wheels:
@@ -391,6 +426,37 @@ class LayerSize:
     files: int
     unzipped_bytes: int  # apparent bytes, as Lambda counts its 250 MB limit
     zipped_bytes: int
+    libraries: int  # shared libraries (ELF)
+    unstripped: tuple[str, ...]  # those that still carry a symbol table
+
+
+SHT_SYMTAB = 2
+
+
+def has_symbol_table(path: Path) -> bool | None:
+    """Whether a 64-bit little-endian ELF file still has a .symtab (``strip`` removes it); None if not one.
+
+    The loader needs only .dynsym, which strip keeps; .symtab and debug sections are for debuggers.
+    """
+    with path.open("rb") as handle:
+        header = handle.read(64)
+        if len(header) < 64 or header[:4] != b"\x7fELF" or header[4] != 2 or header[5] != 1:
+            return None
+        (section_offset,) = struct.unpack_from("<Q", header, 0x28)
+        entry_size, count = struct.unpack_from("<HH", header, 0x3A)
+        for index in range(count):
+            handle.seek(section_offset + index * entry_size + 4)
+            (section_type,) = struct.unpack("<I", handle.read(4))
+            if section_type == SHT_SYMTAB:
+                return True
+    return False
+
+
+def layer_size(layer: Path, zipped: int) -> LayerSize:
+    files = [path for path in (layer / "python").rglob("*") if path.is_file()]
+    libraries = [path for path in files if has_symbol_table(path) is not None]
+    unstripped = tuple(str(path.relative_to(layer)) for path in libraries if has_symbol_table(path))
+    return LayerSize(len(files), sum(path.stat().st_size for path in files), zipped, len(libraries), unstripped)
 
 
 def lay_out(tree: LambdaTree, layer: Path, functions: list[FunctionDefinition], sdk: Path) -> LayerSize:
@@ -400,8 +466,56 @@ def lay_out(tree: LambdaTree, layer: Path, functions: list[FunctionDefinition], 
         zip_round_trip(function.code_dir, tree.task_root(function.logical_id))
     tree.runtime_site_packages.parent.mkdir(parents=True)
     tree.runtime_site_packages.symlink_to(sdk, target_is_directory=True)
-    files = [path for path in (layer / "python").rglob("*") if path.is_file()]
-    return LayerSize(len(files), sum(path.stat().st_size for path in files), zipped)
+    return layer_size(layer, zipped)
+
+
+def describe_size(size: LayerSize) -> str:
+    stripped = f"{size.libraries - len(size.unstripped)} of {size.libraries} shared libraries stripped"
+    if size.unstripped:
+        stripped += f" (not: {', '.join(size.unstripped)}; no strip tool at build time?)"
+    return (
+        f"{size.files} files, {size.unzipped_bytes / MIB:.1f} MiB unzipped, "
+        f"{size.zipped_bytes / MIB:.1f} MiB zipped; {stripped}"
+    )
+
+
+# --- what the code imports inside functions -------------------------------------------------------
+
+
+def slim_layer() -> types.ModuleType:
+    """layers/devicekeys/slim_layer.py, the layer's build step (not a package: loaded from its path)."""
+    module = sys.modules.get("slim_layer")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("slim_layer", LAYER_SOURCE / "slim_layer.py")
+        if spec is None or spec.loader is None:
+            raise CheckFailed(f"cannot load {LAYER_SOURCE / 'slim_layer.py'}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["slim_layer"] = module  # dataclasses look their module up while the class is made
+        spec.loader.exec_module(module)
+    return module
+
+
+def code_files(layer_site: Path, functions: Sequence[FunctionDefinition]) -> list[tuple[Path, str]]:
+    """(source, package) of the layer's own code and of every function's: what may import lazily."""
+    slim = slim_layer()
+    files = [(path, slim.package_of(layer_site, path)) for path in sorted((layer_site / "devicekeys").rglob("*.py"))]
+    for function in functions:
+        files += [(path, "") for path in sorted(function.code_dir.glob("*.py"))]
+    return files
+
+
+def lazy_modules(layer_site: Path, functions: Sequence[FunctionDefinition]) -> list[str]:
+    """Every module the layer's code and the handlers may import, at their top or inside functions.
+
+    Leaves out imports under ``try: ... except ImportError:``: the code expects they may be missing
+    (snapshot_restore_py, which only a SnapStart runtime has).
+    """
+    slim = slim_layer()
+    names: set[str] = set()
+    for path, package in code_files(layer_site, functions):
+        source = path.read_text(encoding="utf-8")
+        names.update(name for _line, name in slim.imported_modules(source, package, optional=False))
+    return sorted(names - {"__future__"})
 
 
 # --- DynamoDB and the functions' environment ------------------------------------------------------
@@ -447,12 +561,16 @@ def lambda_environments(template: Path, table_names: dict[str, str], endpoint: s
 
 
 def scenario_spec(
-    tree: LambdaTree, functions: list[FunctionDefinition], environments: dict[str, dict[str, str]]
+    tree: LambdaTree,
+    functions: list[FunctionDefinition],
+    environments: dict[str, dict[str, str]],
+    lazy: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """What arm64_scenario.py reads: where the tree is, and each function's handler, routes and environment."""
+    """What arm64_scenario.py reads: the tree, each function's handler, routes and environment, the lazy imports."""
     return {
         "opt_python": str(tree.opt / "python"),
         "runtime_site_packages": str(tree.runtime_site_packages),
+        "lazy_modules": list(lazy),
         "functions": [
             {
                 "name": function.logical_id,
@@ -469,7 +587,7 @@ def scenario_spec(
 
 # --- runs under emulation -------------------------------------------------------------------------
 
-REPORT_KEYS = ("import", "step", "summary")
+REPORT_KEYS = ("import", "step", "lazy", "summary")
 
 
 def scenario_lines(stdout: str) -> list[dict[str, Any]]:
@@ -512,8 +630,8 @@ class Run:
     failure: str | None  # why it failed, with the end of its output
 
 
-def run_emulated(emulator: Emulator, spec_path: Path, args: list[str], *, timeout: float) -> Run:
-    """arm64_scenario.py in a fresh emulated interpreter (-s: no user site, -P: not its own directory on sys.path)."""
+def run_emulated(emulator: Interpreter, spec_path: Path, args: list[str], *, timeout: float) -> Run:
+    """arm64_scenario.py in a fresh interpreter (-s: no user site, -P: not its own directory on sys.path)."""
     start = time.perf_counter()
     completed = emulator.run(
         ["-s", "-P", str(SCENARIO), str(spec_path), *args], env=INTERPRETER_ENVIRONMENT, timeout=timeout
@@ -543,13 +661,18 @@ def bytecode_problems(result: dict[str, Any], places: dict[str, list[str]]) -> l
 
 
 def import_each_handler(
-    emulator: Emulator, spec_path: Path, tree: LambdaTree, names: list[str], *, timeout: float
+    emulator: Emulator, spec_path: Path, tree: LambdaTree, names: list[str], *, timeout: float, jobs: int = 1
 ) -> list[str]:
-    """Import every handler in its own fresh emulated interpreter; print a row each; the failures."""
-    log("\nhandler imports, one fresh emulated interpreter each (process: from exec to exit):")
+    """Import every handler in its own fresh emulated interpreter, ``jobs`` at a time; a row each; the failures.
+
+    With more than one job the interpreters share the CPUs, so their times are not cold starts'
+    (``--measure`` runs one at a time); what each one imported and loaded is the same.
+    """
+    log(f"\nhandler imports, one fresh emulated interpreter each, {jobs} at a time (process: from exec to exit):")
     failures = []
-    for name in names:
-        run = run_emulated(emulator, spec_path, ["import", name], timeout=timeout)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        runs = pool.map(lambda name: run_emulated(emulator, spec_path, ["import", name], timeout=timeout), names)
+    for name, run in zip(names, runs, strict=True):
         if run.failure:
             failures.append(f"{name} cannot be imported: {run.failure}")
             log(f"  {name:<28} FAILED")
@@ -565,7 +688,7 @@ def import_each_handler(
     return failures
 
 
-def run_scenario(emulator: Emulator, spec_path: Path, tree: LambdaTree, *, timeout: float) -> None:
+def run_scenario(emulator: Interpreter, spec_path: Path, tree: LambdaTree, *, timeout: float) -> None:
     log("\nscenario, one emulated interpreter: every handler imported in turn (the first pays for what they share):")
     run = run_emulated(emulator, spec_path, ["scenario"], timeout=timeout)
     for line in run.lines:
@@ -574,6 +697,9 @@ def run_scenario(emulator: Emulator, spec_path: Path, tree: LambdaTree, *, timeo
         elif "step" in line:
             answer = f"{line['status']} (expected {line['expected']})"
             log(f"  {line['step']:<22} {line['function']:<28} {answer} {line['ms']:7.0f} ms")
+        elif "lazy" in line:
+            loaded = line["lazy"] - len(line["failed"])
+            log(f"  imported inside functions: {loaded} of {line['lazy']} modules loaded {line['ms']:7.0f} ms")
     if run.failure:
         raise CheckFailed(f"the scenario failed under emulation: {run.failure}")
     summary = run.lines[-1]["summary"]  # what the whole process compiled: the imports, and the steps' lazy imports
@@ -589,42 +715,196 @@ def run_scenario(emulator: Emulator, spec_path: Path, tree: LambdaTree, *, timeo
 # --- the check ------------------------------------------------------------------------------------
 
 
-def check(build_dir: Path, root: Path, *, keep: bool, timeout: float) -> None:
+def built(build_dir: Path) -> tuple[Path, Path]:
     template = build_dir / "template.yaml"
     layer = build_dir / LAYER
     if not template.exists() or not (layer / "python").is_dir():
         raise CheckFailed(f"no sam build output in {build_dir}: run sam build (scripts/arm64-check does)")
+    return template, layer
+
+
+def check(build_dir: Path, root: Path, *, keep: bool, timeout: float, cache: Path = CACHE_DIR, jobs: int = 1) -> None:
+    template, layer = built(build_dir)
     emulator = Emulator(find_qemu(), root)
     make_root(emulator, timeout=timeout)
-    sdk = runtime_sdk(emulator)
+    sdk = runtime_sdk(emulator, cache)
     functions = function_definitions(template)
     table_names = local_table_names("arm64", template)
     with lambda_tree(keep=keep) as tree, local_dynamodb(template, table_names) as endpoint:
         size = lay_out(tree, layer, functions, sdk)
-        log(
-            f"layer {layer / 'python'}: {size.files} files, {size.unzipped_bytes / MIB:.1f} MiB unzipped, "
-            f"{size.zipped_bytes / MIB:.1f} MiB zipped"
-        )
+        log(f"layer {layer / 'python'}: {describe_size(size)}")
         spec_path = tree.base / "spec.json"
         environments = lambda_environments(template, table_names, endpoint)
-        spec_path.write_text(json.dumps(scenario_spec(tree, functions, environments), indent=2))
+        lazy = lazy_modules(tree.opt / "python", functions)
+        spec_path.write_text(json.dumps(scenario_spec(tree, functions, environments, lazy), indent=2))
         names = [function.logical_id for function in functions]
-        failures = import_each_handler(emulator, spec_path, tree, names, timeout=timeout)
+        failures = import_each_handler(emulator, spec_path, tree, names, timeout=timeout, jobs=jobs)
         if failures:
             raise CheckFailed("\n".join(failures))
         run_scenario(emulator, spec_path, tree, timeout=timeout)
 
 
+# --- measuring slim_layer.py's steps --------------------------------------------------------------
+
+# Cumulative, in the order slim_layer.py runs them; the last is the layer sam build makes.
+SLIM_VARIANTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("not slimmed (before)", ()),
+    ("+ strip shared libraries", ("strip",)),
+    ("+ drop type stubs, tests", ("strip", "dev-only")),
+    ("+ drop cffi/pycparser build code", ("strip", "dev-only", "build-only")),
+    ("+ drop unused Powertools utilities", ("strip", "dev-only", "build-only", "unused")),
+)
+NATIVE_ARCH = "x86_64"
+# Native runs leave out site (-S): the .venv's site-packages would otherwise stand behind the
+# layer and hide a module missing from it. Lambda's runtime has no such second copy.
+NATIVE_FLAGS = ("-S",)
+
+
+def build_layer(target: Path, *, arch: str, steps: Sequence[str]) -> Path:
+    """The layer as layers/devicekeys/Makefile builds it for sam build, for ``arch``, with only ``steps`` slimming."""
+    from .environments import python313
+
+    python = python313()
+    if python is None:
+        raise CheckFailed("building the layer needs CPython 3.13 (pyenv's 3.13, or python3.13 on PATH)")
+    make = shutil.which("make")
+    if make is None:
+        raise CheckFailed("building the layer needs make (sam build runs the layer's Makefile with it)")
+    completed = subprocess.run(
+        [
+            make, "-s", "-f", str(LAYER_SOURCE / "Makefile"), "build-DeviceKeysLayer", f"ARTIFACTS_DIR={target}",
+            f"PYTHON={python}", f"DEVICEKEYS_LAYER_ARCH={arch}", f"DEVICEKEYS_LAYER_SLIM={' '.join(steps) or 'none'}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    if completed.returncode != 0:
+        output = tail(completed.stdout + completed.stderr)
+        raise CheckFailed(f"building the {arch} layer with steps {steps} failed:\n{output}")
+    return target
+
+
+def median_ms(values: Sequence[float]) -> float:
+    return round(statistics.median(values), 1)
+
+
+def measure(
+    build_dir: Path,
+    root: Path,
+    *,
+    native_samples: int,
+    emulated_samples: int,
+    handlers: Sequence[str],
+    timeout: float,
+    cache: Path = CACHE_DIR,
+) -> dict[str, Any]:
+    """Each slimming step's layer: its size, and each handler's import time natively and under emulation.
+
+    Every import is a fresh interpreter (arm64_scenario.py SPEC import NAME). Rounds go over every
+    handler and every step in turn, so a busy machine's drift spreads over all of them.
+    """
+    template, _layer = built(build_dir)
+    emulator = Emulator(find_qemu(), root)
+    make_root(emulator, timeout=timeout)
+    sdk = runtime_sdk(emulator, cache)
+    functions = function_definitions(template)
+    names = list(handlers) or [function.logical_id for function in functions]
+    # Imports only: nothing calls DynamoDB, so the endpoint need not answer.
+    environments = lambda_environments(template, local_table_names("arm64", template), "http://127.0.0.1:9")
+    interpreters: dict[str, tuple[Interpreter, str, int]] = {
+        "native": (Native(flags=NATIVE_FLAGS), NATIVE_ARCH, native_samples),
+        "emulated": (emulator, "aarch64", emulated_samples),
+    }
+    result: dict[str, Any] = {"variants": [], "native": {}, "emulated": {}}
+    with tempfile.TemporaryDirectory(prefix="arm64-measure-") as tmp:
+        specs: dict[tuple[int, str], Path] = {}
+        for index, (label, steps) in enumerate(SLIM_VARIANTS):
+            for arch in ("aarch64", NATIVE_ARCH):
+                layer = build_layer(Path(tmp) / f"layer-{index}-{arch}", arch=arch, steps=steps)
+                tree = LambdaTree(Path(tmp) / f"tree-{index}-{arch}")
+                size = lay_out(tree, layer, functions, sdk)
+                specs[index, arch] = tree.base / "spec.json"
+                specs[index, arch].write_text(json.dumps(scenario_spec(tree, functions, environments)))
+                if arch == "aarch64":
+                    log(f"{label:<36} {describe_size(size)}")
+                    result["variants"].append(
+                        {"name": label, "steps": list(steps), "files": size.files,
+                         "unzipped_bytes": size.unzipped_bytes, "zipped_bytes": size.zipped_bytes,
+                         "unstripped": list(size.unstripped)}
+                    )  # fmt: skip
+        samples: dict[tuple[str, int, str], list[float]] = {}
+        rounds = max(native_samples, emulated_samples)
+        started = time.perf_counter()
+        for round_number in range(rounds):
+            for name in names:
+                for index, (label, _steps) in enumerate(SLIM_VARIANTS):
+                    for where, (interpreter, arch, count) in interpreters.items():
+                        if round_number >= count:
+                            continue
+                        run = run_emulated(interpreter, specs[index, arch], ["import", name], timeout=timeout)
+                        if run.failure:
+                            raise CheckFailed(f"{where}: importing {name} from the layer {label} failed: {run.failure}")
+                        samples.setdefault((where, index, name), []).append(run.lines[-1]["import_ms"])
+            log(f"round {round_number + 1} of {rounds} done after {time.perf_counter() - started:.0f} s")
+    for (where, index, name), values in samples.items():
+        result[where].setdefault(name, [None] * len(SLIM_VARIANTS))[index] = median_ms(values)
+    result["samples"] = {"native": native_samples, "emulated": emulated_samples}
+    return result
+
+
+def render_measurement(result: dict[str, Any]) -> list[str]:
+    """The measurement as Markdown tables: sizes per step, then median import time per handler and step."""
+    variants = result["variants"]
+    lines = ["| layer | files | unzipped (MiB) | zipped (MiB) |", "|---|---:|---:|---:|"]
+    lines += [
+        f"| {v['name']} | {v['files']} | {v['unzipped_bytes'] / MIB:.2f} | {v['zipped_bytes'] / MIB:.2f} |"
+        for v in variants
+    ]
+    for where in ("native", "emulated"):
+        if not result[where]:
+            continue
+        count = result["samples"][where]
+        lines += ["", f"{where} import time, median of {count} fresh interpreters (ms):", ""]
+        lines += ["| handler | " + " | ".join(v["name"] for v in variants) + " |"]
+        lines += ["|---|" + "---:|" * len(variants)]
+        for name, values in result[where].items():
+            cells = ["-" if value is None else f"{value:.0f}" for value in values]
+            lines.append(f"| {name} | {' | '.join(cells)} |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--build-dir", type=Path, default=ROOT / ".aws-sam" / "build", help="sam build's output")
-    parser.add_argument("--root", type=Path, default=CACHE_DIR / "root", help="the arm64 root (made when missing)")
+    parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="where the root and the runtime SDK are kept")
+    parser.add_argument("--root", type=Path, default=None, help="the arm64 root (made when missing; CACHE/root)")
     parser.add_argument("--keep", action="store_true", help="keep the Lambda tree (its path is printed)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds for each emulated interpreter")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="emulated handler imports at a time (default: CPUs)"
+    )
+    parser.add_argument("--measure", action="store_true", help="measure slim_layer.py's steps instead of checking")
+    parser.add_argument("--native-samples", type=int, default=5, help="--measure: imports per handler and step")
+    parser.add_argument("--emulated-samples", type=int, default=1, help="--measure: the same, under emulation")
+    parser.add_argument("--handler", action="append", default=[], help="--measure: only this function (repeatable)")
     args = parser.parse_args(argv)
+    cache = args.cache.resolve()
+    root = (args.root or cache / "root").resolve()
     start = time.perf_counter()
     try:
-        check(args.build_dir.resolve(), args.root.resolve(), keep=args.keep, timeout=args.timeout)
+        if args.measure:
+            result = measure(
+                args.build_dir.resolve(), root, native_samples=args.native_samples,
+                emulated_samples=args.emulated_samples, handlers=args.handler, timeout=args.timeout, cache=cache,
+            )  # fmt: skip
+            result["seconds"] = round(time.perf_counter() - start)
+            RESULTS_DIR.mkdir(exist_ok=True)
+            (RESULTS_DIR / "arm64-layer.json").write_text(json.dumps(result, indent=2) + "\n")
+            log("\n" + "\n".join(render_measurement(result)))
+            log(f"\nmeasured in {result['seconds']} s; benchmarks/results/arm64-layer.json")
+            return 0
+        check(args.build_dir.resolve(), root, keep=args.keep, timeout=args.timeout, cache=cache, jobs=args.jobs)
     except CheckFailed as exc:
         print(f"\narm64 check FAILED: {exc}", file=sys.stderr)
         return 1

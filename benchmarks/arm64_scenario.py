@@ -8,7 +8,10 @@ key and its proofs.
   arm64_scenario.py SPEC import NAME   import one handler, as a cold start does (a fresh interpreter each)
   arm64_scenario.py SPEC scenario      import every handler, then challenge -> register -> list ->
                                        challenge -> verify -> block (admin) -> challenge -> verify,
-                                       refused as device_blocked
+                                       refused as device_blocked; then every module the layer's code
+                                       and the handlers import inside functions (the spec's
+                                       lazy_modules: idempotency for the event publisher, boto3 for
+                                       journeys, fastjsonschema, ...), which the steps do not all reach
 
 Prints one JSON line per import and per step, then a summary; exits 1 on an unexpected answer.
 Before a handler, only json, os, sys, time and importlib are imported; Lambda's bootstrap has
@@ -284,6 +287,26 @@ class Scenario:
         expect(refused["error"]["code"] == "device_blocked", f"verify-blocked: {refused['error']['code']}")
 
 
+def import_lazy_modules(names: list[str]) -> list[str]:
+    """Import ``names`` (what the code may import inside functions); why each that failed did.
+
+    ``from a import b`` is listed as ``a`` and ``a.b``: when ``b`` is a name in ``a`` rather than a
+    submodule, ``a.b`` is not a module and that is no failure.
+    """
+    failures = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            parent, _, attribute = name.rpartition(".")
+            if exc.name == name and parent in sys.modules and hasattr(sys.modules[parent], attribute):
+                continue
+            failures.append(f"{name}: {exc}")
+        except Exception as exc:  # any failure to load is the finding
+            failures.append(f"{name}: {type(exc).__name__}: {exc}")
+    return failures
+
+
 def run_scenario(spec: dict) -> int:
     sys.path[:0] = lambda_paths(spec)
     compiled = record_source_compilations()
@@ -297,7 +320,15 @@ def run_scenario(spec: dict) -> int:
     except ScenarioFailed as exc:
         emit({"summary": {"ok": False, "error": str(exc), "steps": scenario.steps}})
         return 1
-    steps = {"steps": scenario.steps, "steps_ms": round(scenario.steps_ms, 1)}
+    lazy = spec.get("lazy_modules", [])
+    started = time.perf_counter()
+    failures = import_lazy_modules(lazy)
+    emit({"lazy": len(lazy), "failed": failures, "ms": ms_since(started)})
+    if failures:
+        error = f"{len(failures)} of the modules imported inside functions cannot be imported: {'; '.join(failures)}"
+        emit({"summary": {"ok": False, "error": error, "steps": scenario.steps}})
+        return 1
+    steps = {"steps": scenario.steps, "steps_ms": round(scenario.steps_ms, 1), "lazy_modules": len(lazy)}
     emit({"summary": {"ok": True, **steps, **process_facts(compiled, spec)}})
     return 0
 

@@ -3,10 +3,10 @@
 Builds the layer with ``sam build`` (layers/devicekeys/Makefile) twice in temporary build
 directories: as deployed, and with ``DEVICEKEYS_LAYER_WITH_SDK=1`` (boto3 and its dependencies
 inside, as the python3.13 build method shipped botocore). Sizes are apparent bytes in MiB, the
-way Lambda counts its 250 MB unzipped limit. When a cross ``strip`` for aarch64 is installed
-(Debian: binutils-aarch64-linux-gnu), it also reports what stripping cryptography's Rust
-extension would save; the layer is not stripped, since nothing here can load aarch64 code to
-prove a stripped library still works.
+way Lambda counts its 250 MB unzipped limit. The build strips the layer's shared libraries when
+a strip for aarch64 is installed (layers/devicekeys/slim_layer.py; scripts/arm64-check proves
+they still load); when one is installed here and the built layer's cryptography extension was
+left unstripped, it also reports what stripping it would save.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def describe(layer: Path) -> dict[str, Any]:
 
 
 def strip_estimate(layer: Path) -> dict[str, Any] | None:
-    """What ``strip --strip-unneeded`` would take off the cryptography extension (not applied)."""
+    """What ``strip --strip-unneeded`` would take off the cryptography extension; None when the build stripped it."""
     strip = shutil.which("aarch64-linux-gnu-strip")
     extension = next((layer / "python" / "cryptography" / "hazmat" / "bindings").glob("_rust*.so"), None)
     if strip is None or extension is None:
@@ -97,6 +97,8 @@ def strip_estimate(layer: Path) -> dict[str, Any] | None:
         copy = Path(tmp) / extension.name
         shutil.copy2(extension, copy)
         subprocess.run([strip, "--strip-unneeded", str(copy)], check=True)
+        if copy.stat().st_size >= extension.stat().st_size:
+            return None  # already stripped at build time: nothing left to estimate
         return {
             "extension": str(extension.relative_to(layer)),
             "before_mib": round(extension.stat().st_size / MIB, 2),

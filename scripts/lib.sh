@@ -33,3 +33,34 @@ find_python313() {
   fi
   return 1
 }
+
+# The arm64 check's tools (scripts/arm64-check, docs/arm64.md): qemu's user-mode aarch64
+# emulator, and dpkg-deb and gpgv with Debian's archive keys to make a checked arm64 root.
+# Prints the Debian packages missing and succeeds when there are any; fails when none is.
+arm64_missing() {
+  local missing=()
+  command -v qemu-aarch64-static >/dev/null || missing+=(qemu-user-static)
+  command -v dpkg-deb >/dev/null || missing+=(dpkg)
+  command -v gpgv >/dev/null || missing+=(gpgv)
+  [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
+  [ ${#missing[@]} -gt 0 ] && echo "${missing[*]}"
+}
+
+# Install them (root on Debian), with a strip for aarch64 so the layer is built stripped as it is
+# deployed; says what is missing and fails when they cannot be installed here.
+install_arm64_tools() {
+  local missing
+  missing="$(arm64_missing)" || missing=""
+  command -v aarch64-linux-gnu-strip >/dev/null || command -v llvm-strip >/dev/null \
+    || missing="${missing:+$missing }binutils-aarch64-linux-gnu"
+  [ -z "$missing" ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing the arm64 check's tools: $missing"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    # shellcheck disable=SC2086 # one word per package
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  else
+    say "not installed: $missing (apt-get install them as root): the arm64 check will be skipped"
+    return 1
+  fi
+}

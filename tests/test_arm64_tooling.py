@@ -1,24 +1,30 @@
-"""The arm64 check's parts that run on the host (benchmarks/arm64.py, benchmarks/arm64_scenario.py).
+"""The arm64 check's parts that run on the host (benchmarks/arm64.py, benchmarks/arm64_scenario.py),
+and the layer's slimming (layers/devicekeys/slim_layer.py), which the check proves on arm64.
 
 No emulation here: the Debian index and checksums, the functions' environment from a template,
-how the check reads its runs, and the events and proofs the emulated scenario sends.
+how the check reads its runs, and the events and proofs the emulated scenario sends; what the
+slimming drops and strips, and that what it keeps runs every handler (built for this machine).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import platform
 import shutil
 from pathlib import Path
 
+import boto3
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from devicekeys.keys import load_public_key
 from devicekeys.proofs import read_proof
+from devicekeys_local.environment import local_table_names
 from devicekeys_local.template import TEMPLATE, function_definitions
 from joserfc import jws
 
 from benchmarks import arm64, arm64_scenario
+from benchmarks.environments import python313
 
 LIBC_SHA256 = "a" * 64
 PYTHON_SHA256 = "b" * 64
@@ -321,3 +327,300 @@ def test_an_unexpected_answer_stops_the_scenario(capsys: pytest.CaptureFixture[s
         "expected": 200,
         "ms": 0,
     }
+
+
+# --- the layer's slimming (layers/devicekeys/slim_layer.py) ---------------------------------------
+
+slim_layer = arm64.slim_layer()
+ELF_HEADER = b"\x7fELF" + b"\x02\x01\x01" + bytes(57)  # 64-bit little-endian, no sections: a stand-in library
+
+
+def make_site(site: Path, files: dict[str, str | bytes]) -> Path:
+    for relative, content in files.items():
+        path = site / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return site
+
+
+def layer_like_site(site: Path) -> Path:
+    return make_site(
+        site,
+        {
+            "_cffi_backend.cpython-313-aarch64-linux-gnu.so": ELF_HEADER,
+            "cffi/__init__.py": "from .api import FFI\n",
+            "cffi/api.py": "class FFI: ...\n",
+            "cffi/_cffi_include.h": "/* C */\n",
+            "cffi-2.1.1.dist-info/METADATA": "Name: cffi\n",
+            "pycparser/__init__.py": "",
+            "pycparser-3.12.dist-info/METADATA": "Name: pycparser\n",
+            "cryptography/__init__.py": "",
+            "cryptography/hazmat/bindings/_rust/__init__.pyi": "def stub() -> None: ...\n",
+            "cryptography/py.typed": "",
+            "joserfc/tests/__init__.py": "",
+            "aws_lambda_powertools/__init__.py": "",
+            "aws_lambda_powertools/utilities/__init__.py": "",
+            "aws_lambda_powertools/utilities/parser/__init__.py": "import pydantic\n",
+            "aws_lambda_powertools/utilities/parameters/__init__.py": "",
+            "aws_lambda_powertools/utilities/batch/__init__.py": "from .types import BatchTypeModels\n",
+            "aws_lambda_powertools/utilities/batch/types.py": (
+                "import sys\nhas_pydantic = 'pydantic' in sys.modules\nif has_pydantic:\n"
+                "    from aws_lambda_powertools.utilities.parser.models import SqsRecordModel\n"
+                "BatchTypeModels = None\n"
+            ),
+            "devicekeys/__init__.py": "",
+            "devicekeys/access.py": "from . import errors\n",
+            "devicekeys/errors.py": "",
+        },
+    )
+
+
+def test_the_drop_step_deletes_what_no_function_imports_and_keeps_what_they_load(tmp_path: Path) -> None:
+    site = layer_like_site(tmp_path / "python")
+
+    dropped = slim_layer.slim(site, arch="aarch64", steps=["dev-only", "build-only", "unused"])
+
+    assert dropped == {
+        "cffi",
+        "pycparser",
+        "joserfc.tests",
+        "aws_lambda_powertools.utilities.parser",
+        "aws_lambda_powertools.utilities.parameters",
+    }
+    remaining = {path.relative_to(site).as_posix() for path in site.rglob("*") if path.is_file()}
+    assert remaining == {
+        "_cffi_backend.cpython-313-aarch64-linux-gnu.so",  # what cryptography's extension loads at run time
+        "cffi-2.1.1.dist-info/METADATA",  # _cffi_backend's distribution: its license stays with it
+        "cryptography/__init__.py",
+        "aws_lambda_powertools/__init__.py",
+        "aws_lambda_powertools/utilities/__init__.py",
+        "aws_lambda_powertools/utilities/batch/__init__.py",
+        "aws_lambda_powertools/utilities/batch/types.py",
+        "devicekeys/__init__.py",
+        "devicekeys/access.py",
+        "devicekeys/errors.py",
+    }
+
+
+def test_only_the_steps_asked_for_run(tmp_path: Path) -> None:
+    site = layer_like_site(tmp_path / "python")
+
+    assert slim_layer.slim(site, arch="aarch64", steps=["dev-only"]) == {"joserfc.tests"}
+    assert (site / "cffi" / "api.py").exists() and (site / "aws_lambda_powertools/utilities/parser").is_dir()
+    assert not (site / "cryptography/py.typed").exists()
+    with pytest.raises(SystemExit, match="unknown steps docs"):
+        slim_layer.slim(site, arch="aarch64", steps=["docs"])
+
+
+@pytest.mark.parametrize(
+    ("source", "module"),
+    [
+        ("def get():\n    from aws_lambda_powertools.utilities.parameters import get_parameter\n", "parameters"),
+        ("from ..parameters import base\n", "parameters.base"),  # relative, from utilities/batch/
+        ("import aws_lambda_powertools.utilities.parser.models\n", "parser.models"),
+        ("import importlib\nm = importlib.import_module('aws_lambda_powertools.utilities.parameters')\n", "parameters"),
+    ],
+)
+def test_a_kept_module_that_may_import_a_dropped_one_fails_the_build(tmp_path: Path, source: str, module: str) -> None:
+    site = layer_like_site(tmp_path / "python")
+    (site / "aws_lambda_powertools/utilities/batch/decorators.py").write_text(source)
+
+    with pytest.raises(SystemExit, match="kept modules import dropped ones") as failure:
+        slim_layer.slim(site, arch="aarch64", steps=["unused"])
+
+    assert f"batch/decorators.py:{source.count(chr(10))} imports aws_lambda_powertools.utilities.{module}" in str(
+        failure.value
+    )
+
+
+def test_imports_that_never_run_do_not_fail_the_build(tmp_path: Path) -> None:
+    site = layer_like_site(tmp_path / "python")
+    (site / "aws_lambda_powertools/utilities/batch/base.py").write_text(
+        "from typing import TYPE_CHECKING\nimport typing\n"
+        "if TYPE_CHECKING:\n    from aws_lambda_powertools.utilities.parameters import get_parameter\n"
+        "if typing.TYPE_CHECKING:\n    import aws_lambda_powertools.utilities.parser\n"
+        '"""Example: from aws_lambda_powertools.utilities.parser import parse"""\n'
+    )
+
+    slim_layer.slim(site, arch="aarch64", steps=["unused"])  # batch/types.py's `if has_pydantic:` is a DEAD_IMPORT
+
+    assert ("aws_lambda_powertools/utilities/batch/types.py", "aws_lambda_powertools.utilities.parser") in (
+        slim_layer.DEAD_IMPORTS
+    )
+
+
+def test_a_dead_import_is_excused_only_in_the_file_it_is_listed_for(tmp_path: Path) -> None:
+    site = layer_like_site(tmp_path / "python")
+    types_source = (site / "aws_lambda_powertools/utilities/batch/types.py").read_text()
+    (site / "aws_lambda_powertools/utilities/batch/other.py").write_text(types_source)
+
+    with pytest.raises(SystemExit, match=r"batch/other\.py:4 imports aws_lambda_powertools\.utilities\.parser"):
+        slim_layer.slim(site, arch="aarch64", steps=["unused"])
+
+
+def test_the_functions_and_the_layers_own_code_import_nothing_the_build_drops() -> None:
+    """The build checks the libraries it keeps; this holds the project's code, lazy imports included, to it."""
+    files = arm64.code_files(arm64.LAYER_SOURCE, function_definitions(TEMPLATE))
+    dropped = slim_layer.dropped_packages()
+
+    assert len(files) > 20 and "aws_lambda_powertools.utilities.parameters" in dropped and "cffi" in dropped
+    assert slim_layer.imports_of(files, dropped) == []
+    assert not dropped & {"aws_lambda_powertools.utilities.idempotency", "aws_lambda_powertools.utilities.batch"}
+
+
+def write_tool(path: Path, script: str) -> Path:
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+    return path
+
+
+def test_without_a_strip_tool_the_build_goes_on_unstripped_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = layer_like_site(tmp_path / "python")
+    library = site / "_cffi_backend.cpython-313-aarch64-linux-gnu.so"
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+
+    slim_layer.slim(site, arch="riscv64", steps=["strip"])
+
+    assert library.read_bytes() == ELF_HEADER
+    assert "SKIPPED stripping 1 shared libraries: no strip for riscv64" in capsys.readouterr().out
+
+
+def test_each_library_is_replaced_by_its_stripped_copy_and_keeps_its_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = layer_like_site(tmp_path / "python")
+    library = site / "_cffi_backend.cpython-313-aarch64-linux-gnu.so"
+    library.write_bytes(ELF_HEADER + b"symbols" * 100)
+    library.chmod(0o755)
+    (site / "not-a-library.so").write_text("a text file named .so")
+    # A strip that writes the first 64 bytes to -o and logs its arguments.
+    tool = write_tool(tmp_path / "fake-strip", f'echo "$@" >> {tmp_path}/calls\nhead -c 64 "$4" > "$3"\n')
+
+    before, after = slim_layer.strip_libraries(site, str(tool), arch="aarch64")
+
+    assert (before, after) == (64 + 700, 64)
+    assert library.read_bytes() == ELF_HEADER and library.stat().st_mode & 0o777 == 0o755
+    (call,) = (tmp_path / "calls").read_text().splitlines()
+    assert call.startswith("--strip-unneeded -o ") and call.endswith(str(library))
+    assert "stripped 1 shared libraries with fake-strip: 764 -> 64 bytes" in capsys.readouterr().out
+
+
+def test_a_strip_that_fails_leaves_the_library_as_the_wheel_had_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = layer_like_site(tmp_path / "python")
+    library = site / "_cffi_backend.cpython-313-aarch64-linux-gnu.so"
+    tool = write_tool(tmp_path / "broken-strip", 'echo "unknown file format" >&2\n: > "$3"\nexit 1\n')
+
+    slim_layer.strip_libraries(site, str(tool), arch="aarch64")
+
+    assert library.read_bytes() == ELF_HEADER
+    assert "SKIPPED stripping _cffi_backend.cpython-313-aarch64-linux-gnu.so: broken-strip failed" in (
+        capsys.readouterr().out
+    )
+
+
+def test_the_strip_tool_is_the_targets_binutils_then_llvm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    llvm = write_tool(bin_dir / "llvm-strip-19", "")
+    monkeypatch.setenv("PATH", str(bin_dir))
+
+    assert slim_layer.find_strip("aarch64") == str(llvm)
+    gnu = write_tool(bin_dir / "aarch64-linux-gnu-strip", "")
+    assert slim_layer.find_strip("aarch64") == str(gnu)
+    assert slim_layer.find_strip("aarch64", requested=str(llvm)) == str(llvm)
+    assert slim_layer.find_strip("aarch64", requested="no-such-strip") is None
+
+
+REAL_LIBRARY = next(Path(pytest.__file__).parents[1].glob("_cffi_backend*.so"), None)
+
+
+@pytest.mark.skipif(
+    REAL_LIBRARY is None or slim_layer.find_strip(platform.machine()) is None, reason="needs a strip and a library"
+)
+def test_a_real_strip_removes_the_symbol_table_the_check_looks_for(tmp_path: Path) -> None:
+    assert REAL_LIBRARY is not None
+    site = tmp_path / "python"
+    site.mkdir()
+    library = Path(shutil.copy2(REAL_LIBRARY, site / REAL_LIBRARY.name))
+    assert arm64.has_symbol_table(library) is True
+
+    before, after = slim_layer.strip_libraries(site, slim_layer.find_strip(platform.machine()), arch=platform.machine())
+
+    assert after < before and arm64.has_symbol_table(library) is False
+    size = arm64.layer_size(tmp_path, zipped=0)
+    assert (size.libraries, size.unstripped) == (1, ())
+    assert arm64.has_symbol_table(Path(pytest.__file__)) is None  # not an ELF file
+
+
+def test_an_unstripped_library_is_named_in_the_checks_report() -> None:
+    size = arm64.LayerSize(10, 5 * arm64.MIB, 2 * arm64.MIB, 2, ("python/x.so",))
+
+    assert arm64.describe_size(size) == (
+        "10 files, 5.0 MiB unzipped, 2.0 MiB zipped; 1 of 2 shared libraries stripped "
+        "(not: python/x.so; no strip tool at build time?)"
+    )
+
+
+def test_the_lazily_imported_modules_the_scenario_loads_are_found_in_the_code() -> None:
+    lazy = arm64.lazy_modules(arm64.LAYER_SOURCE, function_definitions(TEMPLATE))
+
+    assert {"aws_lambda_powertools.utilities.idempotency", "fastjsonschema", "boto3", "joserfc.jws"} <= set(lazy)
+    assert "devicekeys.event_publisher" in lazy and "__future__" not in lazy
+
+
+def test_a_lazy_import_that_names_an_attribute_is_no_failure_a_missing_module_is() -> None:
+    failures = arm64_scenario.import_lazy_modules(["json", "json.dumps", "json.no_such_name", "no_such_module_x"])
+
+    assert [failure.split(":")[0] for failure in failures] == ["json.no_such_name", "no_such_module_x"]
+
+
+BUILD_TOOLS = shutil.which("make") is not None and python313() is not None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BUILD_TOOLS, reason="needs make and CPython 3.13 to build the layer")
+def test_the_slimmed_layer_built_for_this_machine_runs_the_scenario_and_every_lazy_import(tmp_path: Path) -> None:
+    """The Makefile's build for x86-64, slimmed as for arm64: every handler, the scenario, every lazy import."""
+    layer = arm64.build_layer(tmp_path / "layer", arch=platform.machine(), steps=slim_layer.STEPS)
+    site = layer / "python"
+    assert (site / "cryptography").is_dir() and next(site.glob("_cffi_backend*.so"))
+    assert not (site / "cffi").exists() and not (site / "aws_lambda_powertools/utilities/parameters").exists()
+    sdk = tmp_path / "sdk"  # the runtime's SDK: this venv's copy, beside the layer as Lambda's is
+    sdk.mkdir()
+    venv_site = Path(boto3.__file__).parents[1]
+    for name in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3"):
+        (sdk / name).symlink_to(venv_site / name)
+    functions = function_definitions(TEMPLATE)
+    tree = arm64.LambdaTree(tmp_path / "tree")
+    table_names = local_table_names("native", TEMPLATE)
+
+    with arm64.local_dynamodb(TEMPLATE, table_names) as endpoint:
+        arm64.lay_out(tree, layer, functions, sdk)
+        environments = arm64.lambda_environments(TEMPLATE, table_names, endpoint)
+        spec = tmp_path / "spec.json"
+        lazy = arm64.lazy_modules(tree.opt / "python", functions)
+        spec.write_text(json.dumps(arm64.scenario_spec(tree, functions, environments, lazy)))
+        run = arm64.run_emulated(arm64.Native(flags=arm64.NATIVE_FLAGS), spec, ["scenario"], timeout=300)
+
+    assert run.failure is None
+    summary = run.lines[-1]["summary"]
+    assert summary["ok"] and summary["steps"] == 8 and summary["lazy_modules"] == len(lazy) > 50
+    assert arm64.compiled_by_place(summary["compiled_from_source"], tree)["layer"] == []
+    assert [line["import"] for line in run.lines if "import" in line] == [f.logical_id for f in functions]
+
+
+def test_imports_the_code_expects_to_miss_are_not_lazy_imports_to_prove_but_still_bind_the_build() -> None:
+    source = (
+        "def hooks():\n    try:\n        import snapshot_restore_py\n    except ImportError:\n        return None\n"
+        "    else:\n        import json\n    return snapshot_restore_py\n"
+    )
+
+    assert [name for _line, name in slim_layer.imported_modules(source, "pkg", optional=False)] == ["json"]
+    assert {name for _line, name in slim_layer.imported_modules(source, "pkg")} == {"json", "snapshot_restore_py"}
