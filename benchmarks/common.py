@@ -28,7 +28,11 @@ RESULTS_DIR = ROOT / "benchmarks" / "results"
 # Importable the way pytest sees the project (pyproject's pythonpath): layer, local tools, client.
 PROJECT_PATHS = [LAYER_DIR, ROOT / "local", ROOT / "clients" / "python" / "src"]
 
-TABLE_NAMES = {"DeviceKeysTable": "bench-device-keys", "ChallengesTable": "bench-challenges"}
+TABLE_NAMES = {
+    "DeviceKeysTable": "bench-device-keys",
+    "ChallengesTable": "bench-challenges",
+    "PublishedEventsTable": "bench-published-events",  # the stream publisher's idempotency records
+}
 REGION = "us-east-1"
 
 
@@ -51,6 +55,9 @@ def lambda_environment(endpoint: str | None = None) -> dict[str, str]:
         "POWERTOOLS_METRICS_NAMESPACE": "DeviceKeysBench",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        # EventPublisherFunction's own variables: its module refuses to load without a bus.
+        "EVENT_BUS_NAME": "bench-device-keys",
+        "PUBLISHED_EVENTS_TABLE": TABLE_NAMES["PublishedEventsTable"],
     }
     if endpoint:
         env["DYNAMODB_ENDPOINT"] = endpoint
@@ -108,9 +115,14 @@ def ms_since(start: float) -> float:
 
 # --- the local DynamoDB ---------------------------------------------------------------
 
+# DynamoDB applies each request atomically; moto's threads can interleave two (a retried
+# transaction with the attempt still running), so requests are serialised as the local API does.
 _SERVER = """
 import sys
+sys.path.insert(0, sys.argv[2])
+from devicekeys_local.atomic_moto import make_dynamodb_requests_atomic
 from moto.server import ThreadedMotoServer
+make_dynamodb_requests_atomic()
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False)
 server.start()
 print("ready", flush=True)
@@ -131,7 +143,7 @@ def local_dynamodb(python: str = sys.executable) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, **lambda_environment()}
     proc = subprocess.Popen(
-        [python, "-c", _SERVER, str(port)],
+        [python, "-c", _SERVER, str(port), str(ROOT / "local")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -168,11 +180,32 @@ def dynamodb_client(endpoint: str) -> Any:
     )
 
 
+class _WithoutStreams:
+    """A client whose ``create_table`` leaves the stream out.
+
+    moto makes a cancelled transaction undoable by deep-copying every table it touches, stream
+    records included, before each TransactWriteItems: with the template's stream on, every
+    register, delete and rotate got slower as the benchmark wrote (delete ~17 ms -> ~200 ms
+    after a few thousand writes). DynamoDB's latency does not depend on its stream, and no
+    benchmark reads it.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def create_table(self, **spec: Any) -> Any:
+        spec.pop("StreamSpecification", None)
+        return self._client.create_table(**spec)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
 def create_tables(endpoint: str) -> None:
     use_project_paths()
     from devicekeys_local.template import create_tables as create_template_tables
 
-    create_template_tables(dynamodb_client(endpoint), TABLE_NAMES)
+    create_template_tables(_WithoutStreams(dynamodb_client(endpoint)), TABLE_NAMES)
 
 
 # --- output ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The interpreters the benchmarks run in, made on demand (git-ignored, never the project's .venv).
 
-- ``project``: the project's .venv (Python 3.11), which runs tests and the local API.
+- ``project``: the project's .venv, which runs tests and the local API (named for its version,
+  e.g. ``py313``; the benchmark leaves it out when it is the same Python as ``py313``).
 - ``py313``: Lambda's target runtime, Python 3.13, with exactly the layer's requirements plus
   boto3 (which Lambda provides): what a deployed function imports.
 - ``peer``: Python 3.13 with the layer's requirements plus py_webauthn, kept apart so the peer
@@ -39,7 +40,7 @@ class Interpreter:
 
 
 def project() -> Interpreter:
-    return Interpreter("py311", Path(sys.executable))
+    return Interpreter(f"py{sys.version_info.major}{sys.version_info.minor}", Path(sys.executable))
 
 
 def python313() -> Path | None:

@@ -3,10 +3,13 @@
     .venv/bin/python -m benchmarks.run            # everything, a few minutes
     .venv/bin/python -m benchmarks.run --quick    # fewer iterations, same report
     .venv/bin/python -m benchmarks.run --only warm,requests --proposals
+    .venv/bin/python -m benchmarks.run --price dynamodb.write_request_unit_per_million=1.25
 
 Prints one table and writes benchmarks/results/latest.json (``--reference`` also writes the
-committed benchmarks/results/reference.json). Timings on a shared 2-core machine are noisy:
-compare ratios measured in one run, not absolute numbers across runs.
+committed benchmarks/results/reference.json). When ``requests`` and ``warm`` both ran, the
+cost per million calls is added (``benchmarks.cost``; prices in benchmarks/prices.json).
+Timings on a shared 2-core machine are noisy: compare ratios measured in one run, not absolute
+numbers across runs.
 """
 
 from __future__ import annotations
@@ -39,12 +42,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run, ~2 minutes)")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {', '.join(SECTIONS)}")
     parser.add_argument("--iterations", type=int, help="warm iterations per operation (default 200, quick 50)")
-    parser.add_argument("--runs", type=int, help="fresh processes per cold-start target (default 7, quick 5)")
+    parser.add_argument("--runs", type=int, help="fresh processes per cold-start target (default 9, quick 5)")
     parser.add_argument("--invocations", type=int, help="invocations in the memory run (default 1000, quick 200)")
     parser.add_argument("--proposals", action="store_true", help="also measure benchmarks/proposals/* (cold start)")
     parser.add_argument("--no-setup", action="store_true", help="do not create the Python 3.13 venvs if missing")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json")
     parser.add_argument("--reference", action="store_true", help="also write benchmarks/results/reference.json")
+    parser.add_argument("--prices", type=Path, help="a JSON file merged over benchmarks/prices.json (the cost)")
+    parser.add_argument(
+        "--price",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one price, e.g. lambda.request_per_million=0.2",
+    )
     return parser.parse_args(argv)
 
 
@@ -57,12 +68,15 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
     quick = args.quick
     iterations = args.iterations or (50 if quick else 200)
-    runs = max(5, args.runs or (5 if quick else 7))
+    runs = max(5, args.runs or (5 if quick else 9))
     invocations = args.invocations or (200 if quick else 1000)
     create = not args.no_setup
 
     py313 = environments.lambda313(create=create) if {"cold", "memory"} & set(sections) else None
     interpreters = [i for i in (py313, environments.project()) if i is not None]
+    # The project's .venv on the same Python as py313 measures nothing new (and its dev tools'
+    # .pth files import modules at startup): keep the venv that holds only what Lambda has.
+    interpreters = [i for n, i in enumerate(interpreters) if i.name not in {j.name for j in interpreters[:n]}]
     results: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "cpus": _cpus(), "python": platform.python_version()},
@@ -76,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         results[section] = _run_section(section, args, interpreters, iterations, runs, invocations, create)
         timings[section] = round(time.perf_counter() - start, 1)
     results["seconds"] = timings
+    if "requests" in results and "warm" in results:
+        from benchmarks import cost
+
+        results["cost"] = cost.estimate(results, cost.load_prices(args.prices, args.price))
     results["budgets"] = budgets(results)
     write_json(args.output, results)
     if args.reference:
@@ -142,14 +160,15 @@ def budgets(results: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append({"budget": name, "measured": measured, "limit": limit, "met": met})
 
     cold = results.get("cold", {}).get("variants", {})
-    for name in ("py313", "py311"):
-        if name in cold:
-            variant = cold[name]
+    for name, variant in cold.items():
+        if "-" not in name:  # the standard variants (py313, py311), not nobytecode or proposals
             function, worst = max(variant["functions"].items(), key=lambda item: item[1]["import_ratio"])
             measured = f"{worst['import_ratio']:.2f}x ({function}: {worst['import_ms']:.0f} ms"
+            cpu = variant.get("worst_import_cpu_ratio")
             row(
                 f"cold start: worst handler import / import boto3 ({name})",
-                f"{measured} vs {variant['boto3_import_ms']:.0f} ms)",
+                f"{measured} vs {variant['boto3_import_ms']:.0f} ms)"
+                + (f"; CPU time worst {cpu:.2f}x" if cpu is not None else ""),
                 f"<= {COLD_BUDGET}x",
                 worst["import_ratio"] <= COLD_BUDGET,
             )
@@ -198,6 +217,7 @@ def render(results: dict[str, Any]) -> str:
         "memory": _render_memory,
         "package": _render_package,
         "peer": _render_peer,
+        "cost": _render_cost,
     }
     for section, renderer in renderers.items():
         if section in results:
@@ -211,10 +231,13 @@ def _render_cold(cold: dict[str, Any]) -> list[str]:
     for name, variant in cold["variants"].items():
         first = variant["boto3_first_ms"]
         head = f"  [{name}] import boto3 {variant['boto3_import_ms']:.0f} ms"
+        if "boto3_import_cpu_ms" in variant:
+            head += f" (CPU {variant['boto3_import_cpu_ms']:.0f} ms)"
         lines.append(head + (f"; import boto3 + client + first GetItem {first:.0f} ms" if first else ""))
         for function, data in variant["functions"].items():
             text = f"    {function:22} import {data['import_ms']:6.0f} ms {data['import_ratio']:5.2f}x"
-            text += f" (best {data['import_best_ratio']:4.2f}x)"
+            text += f" (best {data['import_best_ratio']:4.2f}x"
+            text += f", CPU {data['import_cpu_ratio']:4.2f}x)" if "import_cpu_ratio" in data else ")"
             if "first_ms" in data:
                 text += f"   import + first invocation {data['first_ms']:6.0f} ms {data['first_ratio']:5.2f}x"
             lines.append(text)
@@ -235,19 +258,20 @@ def _render_warm(warm: dict[str, Any]) -> list[str]:
         lines.append(
             f"  {operation:10} {h['median']:11.2f} {h['p99']:8.2f} {f['median']:10.2f} {f['p99']:8.2f} "
             f"{data['ratio_median']:6.2f} {data['overhead_ms_median']:+9.2f}"
+            + (f"  ({len(data['retried'])} retried, not sampled)" if data.get("retried") else "")
         )
     return lines
 
 
 def _render_requests(requests: dict[str, Any]) -> list[str]:
-    lines = ["DYNAMODB REQUESTS per invocation (counted in botocore; capacity computed from item sizes)"]
+    lines = ["DYNAMODB REQUESTS per invocation (hooked on the functions' clients; request units from item sizes)"]
     for operation, data in requests.items():
         if operation.startswith("_"):
             continue
         reported = "-" if data["reported_capacity"] is None else f"{data['reported_capacity']:g}"
         lines.append(
-            f"  {operation:15} {data['requests']} req  RCU {data['rcu']:<4g} WCU {data['wcu']:<4g} "
-            f"moto says {reported:4}  floor {data['floor_requests'] or '-'}  " + "; ".join(data["calls"])
+            f"  {operation:15} {data['requests']} req  RRU {data['rru']:<4g} WRU {data['wru']:<4g} "
+            f"reported {reported:4}  floor {data['floor_requests'] or '-'}  " + "; ".join(data["calls"])
         )
     lines.append(f"  note: {requests['_note']}")
     return lines
@@ -280,6 +304,12 @@ def _render_package(package: dict[str, Any]) -> list[str]:
             f"  strip --strip-unneeded {s['extension']}: {s['before_mib']} -> {s['after_mib']} MiB (not applied)"
         )
     return lines
+
+
+def _render_cost(cost: dict[str, Any]) -> list[str]:
+    from benchmarks.cost import render
+
+    return render(cost)
 
 
 def _render_peer(peer: dict[str, Any]) -> list[str]:

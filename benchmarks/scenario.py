@@ -1,4 +1,4 @@
-"""The nine operations as a client drives them: prepared API Gateway events, ready to invoke.
+"""The ten operations as a client drives them: prepared API Gateway events, ready to invoke.
 
 Preparing an operation (issuing its challenge, signing its proof, registering the key it acts
 on) is never timed; only the handler call is. Events are built by ``devicekeys_local.events``,
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from devicekeys_client import DeviceKeyPair  # noqa: E402 - importable once the 
 from devicekeys_local.events import LambdaContext, caller_claims  # noqa: E402
 from devicekeys_local.functions import LocalFunctions  # noqa: E402
 
-OPERATIONS = ("challenge", "register", "verify", "get", "list", "update", "block", "unblock", "delete")
+OPERATIONS = ("challenge", "register", "verify", "get", "list", "update", "block", "unblock", "delete", "rotate")
 FUNCTION_OF = {
     "challenge": "IssueChallengeFunction",
     "register": "RegisterDeviceKeyFunction",
@@ -32,6 +33,7 @@ FUNCTION_OF = {
     "block": "BlockDeviceKeyFunction",
     "unblock": "UnblockDeviceKeyFunction",
     "delete": "DeleteDeviceKeyFunction",
+    "rotate": "RotateDeviceKeyFunction",
 }
 # functions/<dir>/app.py of each operation, for the cold-start children.
 FUNCTION_DIR_OF = {
@@ -44,6 +46,7 @@ FUNCTION_DIR_OF = {
     "block": "block_device_key",
     "unblock": "unblock_device_key",
     "delete": "delete_device_key",
+    "rotate": "rotate_device_key",
 }
 LIST_KEYS = 3  # keys of the user whose list is measured: a typical handful
 
@@ -68,8 +71,10 @@ class Workbench:
         self._serial = itertools.count()
         self.user = f"{prefix}-user"
         self.admin_user = f"{prefix}-admin-target"
+        self.rotating_user = f"{prefix}-rotating"
         self.device = DeviceKeyPair.generate("ES256")
         self.admin_device = DeviceKeyPair.generate("ES256")
+        self.rotating_device = DeviceKeyPair.generate("ES256")  # replaced by each successful rotation
         self.registered: deque[tuple[str, str]] = deque()  # (user, key_id) for delete to consume
         self.key_id = ""
         self.admin_key_id = ""
@@ -127,6 +132,7 @@ class Workbench:
         for _ in range(LIST_KEYS - 1):
             self.register(self.user, DeviceKeyPair.generate("ES256"))
         self.admin_key_id = self.register(self.admin_user, self.admin_device)
+        self.register(self.rotating_user, self.rotating_device)
 
     def prepare(self, operation: str) -> Prepared:  # noqa: PLR0911 - one branch per operation
         """Everything ``operation`` needs before its handler runs, done now."""
@@ -167,6 +173,17 @@ class Workbench:
             owner, key_id = self.registered.popleft()
             fn, event = self.event("DELETE", f"/v1/users/{owner}/device-keys/{key_id}", user=owner)
             return Prepared(operation, fn, event, 204)
+        if operation == "rotate":
+            rotating, new = self.rotating_user, DeviceKeyPair.generate("ES256")
+            challenge = self.challenge(rotating, "rotate")
+            body = {
+                "proof": self.rotating_device.proof(challenge=challenge, user_id=rotating, purpose="rotate"),
+                "new_key_proof": new.proof(
+                    challenge=challenge, user_id=rotating, purpose="rotate", header={"jwk": new.public_jwk}
+                ),
+            }
+            fn, event = self.event("POST", f"/v1/users/{rotating}/device-keys/rotate", body, user=rotating)
+            return Prepared(operation, fn, event, 200, new)
         raise ValueError(f"unknown operation {operation!r}")
 
     def run(self, prepared: Prepared) -> dict[str, Any]:
@@ -175,9 +192,34 @@ class Workbench:
         self.check(prepared, response)
         return response
 
+    def recover(self, prepared: Prepared) -> None:
+        """After a call that failed because its write was retried: adopt whatever the store now holds.
+
+        The attempt that timed out may still be running in moto: wait until the rotation shows,
+        or the current key is still there on its own.
+        """
+        if prepared.operation != "rotate" or prepared.device is None:
+            return
+        user, new, current = self.rotating_user, prepared.device, self.rotating_device
+        for _ in range(100):
+            if self._has_key(user, new.key_id):
+                self.rotating_device = new  # an attempt rotated; its retry found the old key gone
+                return
+            if not self._has_key(user, current.key_id):
+                time.sleep(0.1)  # neither key: the transaction is still being applied
+                continue
+            time.sleep(0.1)
+        if not self._has_key(user, current.key_id):
+            raise RuntimeError(f"rotate: neither {current.key_id} nor {new.key_id} is {user}'s key")
+
+    def _has_key(self, user: str, key_id: str) -> bool:
+        return self.invoke(*self.event("GET", f"/v1/users/{user}/device-keys/{key_id}", user=user))["statusCode"] == 200
+
     def check(self, prepared: Prepared, response: dict[str, Any]) -> None:
         if response["statusCode"] != prepared.expect:
             raise RuntimeError(f"{prepared.operation}: {response['statusCode']} {response.get('body')}")
         if prepared.operation == "register":
             body = json.loads(response["body"])
             self.registered.append((body["user_id"], body["key_id"]))
+        if prepared.operation == "rotate" and prepared.device is not None:
+            self.rotating_device = prepared.device  # the record now answers to the new key

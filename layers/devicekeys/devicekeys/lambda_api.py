@@ -2,7 +2,8 @@
 
 A function module builds one ``FunctionRuntime`` at cold start, declares its route on
 ``runtime.app`` and exports ``runtime.handler(direct=...)``. The handler serves both an API
-Gateway HTTP API (payload 2.0) event, through Powertools' resolver, and a direct invocation
+Gateway HTTP API (payload 2.0) event, through its route (``devicekeys.http_routes``: Powertools'
+resolver rules without the cost of importing its package), and a direct invocation
 with a plain JSON document (Step Functions), where domain errors are raised under their own
 names for a ``Catch`` to match.
 """
@@ -14,20 +15,19 @@ import binascii
 import json
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from re import Match
 from typing import Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from . import text
+from . import snapstart, text
 from .access import ANONYMOUS, Caller, direct_caller, granted_scopes, token_caller
 from .challenges import ChallengeService
 from .device_keys import DeviceKeyService
 from .errors import DeviceKeysError, InternalError, InvalidRequest, RouteNotFound
+from .http_routes import HttpRoutes, Response
 from .inputs import parse_json_body, validate
 from .models import build_models
 from .settings import Settings
@@ -36,17 +36,6 @@ JSON = "application/json"
 MAX_LOGGED = 128  # characters of a user or key id in a log line: ids, never a client's essay
 # A direct invocation's document (without ``actor``) and who made it -> the function's output.
 DirectHandler = Callable[[dict[str, Any], Caller], dict[str, Any] | None]
-
-
-class _HttpResolver(APIGatewayHttpResolver):
-    """Powertools' HTTP API resolver, with path parameters percent-decoded as API Gateway does.
-
-    The resolver matches routes against ``rawPath``, so without this ``alice%40example.com``
-    would reach the domain encoded and never equal the token's ``sub``.
-    """
-
-    def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
-        return {name: unquote(value) for name, value in match.groupdict().items()}
 
 
 def is_http_event(event: object) -> bool:
@@ -68,7 +57,7 @@ def request_keys(event: object) -> dict[str, str]:
     return keys
 
 
-def json_response(status: int, body: object | None) -> Response[str]:
+def json_response(status: int, body: object | None) -> Response:
     return Response(
         status_code=status,
         content_type=JSON if body is not None else None,
@@ -86,10 +75,11 @@ class FunctionRuntime:
         self.logger.append_keys(operation=operation)
         self.metrics = Metrics(service="devicekeys")
         self.metrics.set_default_dimensions(operation=operation)
-        self.app = _HttpResolver()
+        self.app = HttpRoutes()
         self.app.exception_handler(DeviceKeysError)(self._domain_error)
         self.app.exception_handler(Exception)(self._unexpected_error)
         self.app.not_found(self._route_not_found)
+        snapstart.protect(self)  # SnapStart's runtime hooks: warm before the snapshot, refresh after a restore
 
     # Services are built on first use: a function that never issues challenges never builds them.
     @cached_property
@@ -136,15 +126,15 @@ class FunctionRuntime:
         """The request body as a document the named schema allows."""
         return parse_json_body(self.raw_body(), schema_name)
 
-    def ok(self, body: object) -> Response[str]:
+    def ok(self, body: object) -> Response:
         self._count("success")
         return json_response(200, body)
 
-    def created(self, body: object) -> Response[str]:
+    def created(self, body: object) -> Response:
         self._count("success")
         return json_response(201, body)
 
-    def no_content(self) -> Response[str]:
+    def no_content(self) -> Response:
         self._count("success")
         return json_response(204, None)
 
@@ -187,23 +177,24 @@ class FunctionRuntime:
 
     # --- responses for failures ---------------------------------------------------------
 
-    def _error(self, status: int, code: str, message: str) -> Response[str]:
+    def _error(self, status: int, code: str, message: str) -> Response:
         request_id = self.app.current_event.request_context.request_id
         return json_response(status, {"error": {"code": code, "message": message}, "request_id": request_id})
 
-    def _domain_error(self, exc: DeviceKeysError) -> Response[str]:
+    def _domain_error(self, exc: DeviceKeysError) -> Response:
         self._count(exc.code)
         self.logger.info("request refused", extra={"error_code": exc.code})
         response = self._error(exc.status, exc.code, exc.message)
+        response.headers.update(exc.response_headers())
         if exc.retryable:
             response.headers["Retry-After"] = "1"
         return response
 
-    def _unexpected_error(self, exc: Exception) -> Response[str]:
+    def _unexpected_error(self, exc: Exception) -> Response:
         self.logger.exception("unexpected failure")
         return self._domain_error(InternalError("the service failed unexpectedly; it has been logged"))
 
-    def _route_not_found(self, exc: Exception) -> Response[str]:
+    def _route_not_found(self, exc: Exception) -> Response:
         return self._domain_error(RouteNotFound("no such route"))
 
     def _count(self, outcome: str) -> None:
