@@ -28,6 +28,8 @@ os.environ.update(
         "POWERTOOLS_METRICS_DISABLED": "true",
         "EVENT_BUS_NAME": "test-device-key-events",
         "PUBLISHED_EVENTS_TABLE": "test-published-events",
+        # Bound sessions sign with this KMS key (tests/bound_session_helpers.py makes it per test).
+        "DBSC_SIGNING_KEY_ID": "alias/test-dbsc-signing",
     }
 )
 

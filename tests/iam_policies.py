@@ -36,6 +36,7 @@ PHYSICAL_NAMES = {
     "test-challenges": "ChallengesTable",
     "test-published-events": "PublishedEventsTable",
     "test-device-key-events": "DeviceKeyEventBus",
+    "alias/test-dbsc-signing": "DbscSigningKey",
 }
 
 # Grants the Lambda service uses on a function's behalf, which no test of the function's code sees.
@@ -85,6 +86,8 @@ def _record(client: Any, operation: str, params: dict[str, Any]) -> None:
         calls.append((f"dynamodb:{operation}", params.get("TableName", "*")))
     elif service == "events":
         calls.append((f"events:{operation}", params["Entries"][0].get("EventBusName", "default")))
+    elif service == "kms":
+        calls.append((f"kms:{operation}", params.get("KeyId", "*")))
     elif service == "states" and "stateMachineArn" in params:
         calls.append((f"states:{operation}", _state_machine(params["stateMachineArn"])))
     else:

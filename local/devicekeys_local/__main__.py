@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         "so a web page cannot reach the API by DNS rebinding",
     )
     serve.add_argument(
+        "--https",
+        action="store_true",
+        help="serve over HTTPS with a self-signed certificate (kept in --state-dir, else temporary), and print "
+        "the Chromium flags that trust it: device-bound sessions need a secure origin (docs/dbsc.md)",
+    )
+    serve.add_argument(
         "--ttl-sweep-seconds",
         type=_positive_seconds,
         default=DEFAULT_TTL_SWEEP_SECONDS,
@@ -148,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 table_prefix=args.table_prefix,
                 allowed_hosts=tuple(args.allowed_host),
                 ttl_sweep_seconds=args.ttl_sweep_seconds,
+                https=args.https,
             )
         )
     if args.command == "token":

@@ -155,7 +155,22 @@ class Resolver:
             raise TemplateError(f"parameter {name} has no Default: pass --parameter-overrides {name}=...")
         if name in load_template(self.path)["Resources"]:
             return self.physical_ids.get(name, name)
+        if name.endswith(".Alias"):
+            return self._function_alias(name.removesuffix(".Alias"))
         raise TemplateError(f"!Ref {name}: no such parameter or resource")
+
+    def _function_alias(self, logical_id: str) -> str:
+        """``!Ref Function.Alias``: the ARN of the alias SAM's ``AutoPublishAlias`` makes."""
+        template = load_template(self.path)
+        function = template["Resources"].get(logical_id) or {}
+        if function.get("Type") != "AWS::Serverless::Function":
+            raise TemplateError(f"!Ref {logical_id}.Alias: {logical_id} is not a function of the template")
+        global_alias = ((template.get("Globals") or {}).get("Function") or {}).get("AutoPublishAlias")
+        alias = function["Properties"].get("AutoPublishAlias", global_alias)
+        if alias is None:
+            raise TemplateError(f"!Ref {logical_id}.Alias: the function has no AutoPublishAlias")
+        name = self.physical_ids.get(logical_id, logical_id)
+        return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}:{self.resolve(alias)}"
 
     def _get_att(self, logical_id: str, attribute: str) -> str:
         resource_type = load_template(self.path)["Resources"][logical_id]["Type"]
@@ -174,6 +189,8 @@ class Resolver:
                 return "${" + name[1:] + "}"
             if name in resolved:
                 return str(resolved[name])
+            if name.endswith(".Alias"):
+                return self._function_alias(name.removesuffix(".Alias"))
             if "." in name:
                 return self._get_att(*name.split(".", 1))
             return str(self._ref(name))

@@ -106,7 +106,8 @@ def _describe(event: dict[str, Any]) -> str:
     detail = event["detail"] if isinstance(event["detail"], dict) else {}
     actor = detail.get("actor") or {}
     who = f"{actor.get('kind')}:{actor.get('subject')}" if actor else "?"
-    return f"event  {event['detail-type']}: {detail.get('user_id')}/{detail.get('key_id')} by {who}"
+    subject = detail.get("key_id") or detail.get("session_id")  # a device key's, or a bound session's
+    return f"event  {event['detail-type']}: {detail.get('user_id')}/{subject} by {who}"
 
 
 class TtlMarks:

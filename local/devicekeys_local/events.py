@@ -46,11 +46,13 @@ def http_event(
     source_ip: str = "127.0.0.1",
     raw_query_string: str | None = None,
     request_id: str | None = None,
+    authorizer_context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An HTTP API payload 2.0 event, as API Gateway builds it for a Lambda proxy integration.
 
     ``raw_query_string`` keeps a real request's query as it came (``query`` holds its parsed
-    values); ``request_id`` lets a server echo the id in its ``apigw-requestid`` header.
+    values); ``request_id`` lets a server echo the id in its ``apigw-requestid`` header;
+    ``authorizer_context`` is what a Lambda authorizer answered (``requestContext.authorizer.lambda``).
     """
     now = time.time()
     request_id = request_id or new_request_id()
@@ -90,6 +92,8 @@ def http_event(
         event["pathParameters"] = {name: unquote(value) for name, value in path_parameters.items()}
     if claims is not None:
         event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": scopes}}
+    if authorizer_context is not None:
+        event["requestContext"]["authorizer"] = {"lambda": authorizer_context}
     if body is not None:
         if is_binary:
             event["body"] = base64.b64encode(body).decode()
@@ -138,3 +142,27 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
+
+
+def authorizer_event(http: dict[str, Any], *, identity_source: list[str]) -> dict[str, Any]:
+    """The REQUEST authorizer event (payload 2.0) API Gateway sends for the request ``http`` describes."""
+    context = http["requestContext"]
+    route_arn = (
+        f"arn:aws:execute-api:us-east-1:{context['accountId']}:{context['apiId']}/{context['stage']}/"
+        f"{context['http']['method']}{http['rawPath']}"
+    )
+    event = {
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": route_arn,
+        "identitySource": identity_source,
+        "routeKey": http["routeKey"],
+        "rawPath": http["rawPath"],
+        "rawQueryString": http["rawQueryString"],
+        "headers": http["headers"],
+        "requestContext": context,
+    }
+    for optional in ("cookies", "queryStringParameters", "pathParameters"):
+        if optional in http:
+            event[optional] = http[optional]
+    return event

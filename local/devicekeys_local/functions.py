@@ -89,6 +89,7 @@ class LocalFunctions:
         raw_query_string: str | None = None,
         request_id: str | None = None,
         source_ip: str = "127.0.0.1",
+        authorizer_context: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The event API Gateway would send the matched function for this request."""
         return http_event(
@@ -104,6 +105,7 @@ class LocalFunctions:
             raw_query_string=raw_query_string,
             request_id=request_id,
             source_ip=source_ip,
+            authorizer_context=authorizer_context,
         )
 
     def invoke_direct(self, logical_id: str, document: Any) -> Any:

@@ -2,7 +2,9 @@
 
 For each request: answer a CORS preflight when the API has a ``CorsConfiguration``, find the
 route of ``template.yaml`` (404 ``{"message":"Not Found"}`` when none), run the JWT authorizer on
-protected routes (401 ``{"message":"Unauthorized"}``), build the event API Gateway would send,
+protected routes (401 ``{"message":"Unauthorized"}``), or the route's Lambda authorizer (REQUEST,
+payload 2.0, simple responses: 401 without its identity headers, 403 ``{"message":"Forbidden"}``
+when it refuses, its ``context`` to the function when it allows), build the event API Gateway would send,
 invoke the function, and turn its result into the HTTP response as API Gateway does (status,
 headers, cookies, base64 bodies, or a bare JSON result), with the CORS headers an allowed origin
 gets.
@@ -22,9 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .events import new_request_id
-from .functions import LocalFunctions
+from .events import authorizer_event, new_request_id
+from .functions import LocalFunctions, RouteMatch
 from .issuer import Authorization, JwtAuthorizer, Unauthorized
+from .template import LambdaAuthorizer
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +123,14 @@ class HttpApiGateway:
         authorizer: JwtAuthorizer,
         environments: Mapping[str, Mapping[str, str]],
         cors: CorsPolicy | None = None,
+        lambda_authorizers: Mapping[str, LambdaAuthorizer] | None = None,
+        forwarded_proto: str = "http",
     ) -> None:
         self.functions = functions
         self.authorizer = authorizer
         self.cors = cors
+        self.lambda_authorizers = dict(lambda_authorizers or {})
+        self.forwarded_proto = forwarded_proto
         self._environments = environments
         self._managed_names = {name for env in environments.values() for name in env}
         self.invocation_lock = threading.Lock()
@@ -169,7 +176,18 @@ class HttpApiGateway:
         if match is None:
             return _with_request_id(gateway_message(404, "Not Found"), request_id)
         authorization: Authorization | None = None
-        if not match.route.open:
+        authorizer_context: dict[str, Any] | None = None
+        merged.setdefault("x-forwarded-for", source_ip)
+        merged.setdefault("x-forwarded-proto", self.forwarded_proto)
+        lambda_authorizer = self.lambda_authorizers.get(match.route.authorizer or "")
+        if lambda_authorizer is not None:
+            decision = self._lambda_authorize(
+                lambda_authorizer, match, raw_path, raw_query, merged, source_ip, request_id
+            )
+            if isinstance(decision, GatewayResponse):
+                return _with_request_id(decision, request_id)
+            authorizer_context = decision
+        elif not match.route.open:
             try:
                 authorization = self.authorizer.authorize(merged.get("authorization"))
             except Unauthorized as exc:
@@ -177,8 +195,6 @@ class HttpApiGateway:
                 return _with_request_id(
                     gateway_message(401, "Unauthorized", **{"www-authenticate": challenge}), request_id
                 )
-        merged.setdefault("x-forwarded-for", source_ip)
-        merged.setdefault("x-forwarded-proto", "http")
         try:
             with self.function_scope(match.function.logical_id):
                 result = self.functions.invoke_http(
@@ -192,12 +208,49 @@ class HttpApiGateway:
                     scopes=authorization.scopes if authorization else None,
                     request_id=request_id,
                     source_ip=source_ip,
+                    authorizer_context=authorizer_context,
                 )
             response = lambda_result_to_response(result)
         except Exception:
             log.exception("%s failed (API Gateway answers 500)", match.function.logical_id)
             response = gateway_message(500, "Internal Server Error")
         return _with_request_id(response, request_id)
+
+    def _lambda_authorize(
+        self,
+        authorizer: LambdaAuthorizer,
+        match: RouteMatch,
+        raw_path: str,
+        raw_query: str,
+        merged: dict[str, str],
+        source_ip: str,
+        request_id: str,
+    ) -> GatewayResponse | dict[str, Any]:
+        """Run a REQUEST authorizer as API Gateway does: its ``context`` when it allows, else the answer."""
+        identity = [merged.get(name, "") for name in authorizer.identity_headers]
+        if not all(identity):  # API Gateway refuses before invoking the authorizer
+            return gateway_message(401, "Unauthorized")
+        http = self.functions.http_event_for(
+            match,
+            raw_path=raw_path,
+            query=_query_parameters(raw_query),
+            raw_query_string=raw_query,
+            headers=merged,
+            request_id=request_id,
+            source_ip=source_ip,
+        )
+        try:
+            with self.function_scope(authorizer.function):
+                result = self.functions.invoke_direct(
+                    authorizer.function, authorizer_event(http, identity_source=identity)
+                )
+        except Exception:
+            log.exception("%s failed (API Gateway answers 500)", authorizer.function)
+            return gateway_message(500, "Internal Server Error")
+        if not isinstance(result, dict) or result.get("isAuthorized") is not True:
+            return gateway_message(403, "Forbidden")
+        context = result.get("context")
+        return dict(context) if isinstance(context, dict) else {}
 
 
 def lambda_result_to_response(result: Any) -> GatewayResponse:

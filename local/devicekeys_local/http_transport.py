@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import ssl
 import sys
 import time
 from collections.abc import Callable
@@ -58,13 +59,31 @@ class LocalHttpServer(ThreadingHTTPServer):
         self.allowed_hosts = allowed_hosts
         # paths left out of the access log: the API's own calls to itself, which log their own line
         self.quiet_paths: frozenset[str] = frozenset()
+        # serve --https: each connection's TLS handshake runs in its own thread, never in accept()
+        self.tls_context: ssl.SSLContext | None = None
 
     @property
     def url(self) -> str:
         address, port = self.server_address[:2]
         host = address.decode() if isinstance(address, bytes) else address
         shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{port}"
+        return f"{'https' if self.tls_context else 'http'}://{shown}:{port}"
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls_context is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            request.settimeout(10)  # a client that never finishes its handshake lets go of the thread
+            tls = self.tls_context.wrap_socket(request, server_side=True)
+            tls.settimeout(None)
+        except (ssl.SSLError, OSError):  # a client that does not trust the certificate, or is not TLS
+            request.close()
+            return
+        try:
+            super().finish_request(tls, client_address)
+        finally:
+            tls.close()
 
 
 def host_is_allowed(host_header: str | None, allowed: frozenset[str] = frozenset()) -> bool:

@@ -9,7 +9,8 @@ cannot drift from what runs:
 - error codes and statuses: ``devicekeys.errors.ALL_ERRORS``;
 - journeys: each one's request schema, its summary (the state machine's ``Comment``) and its
   outcomes, read from the terminal states of its ASL;
-- security: the JWT authorizer of ``template.yaml``.
+- security: the JWT authorizer of ``template.yaml``, and the bound-session Lambda authorizer
+  (the bound cookie) on the routes that name it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .functions import LocalFunctions
 from .template import TEMPLATE, Route, journey_definitions, load_template
 
 SECURITY_SCHEME = "JwtAuthorizer"
+BOUND_SESSION_SCHEME = "DbscAuthorizer"  # template.yaml: the bound cookie, checked by a Lambda authorizer
 JOURNEY_STARTER = "JourneyStarterFunction"
 
 
@@ -100,6 +102,38 @@ OPERATIONS = {
     "UnblockDeviceKeyFunction": OperationDoc(
         200, "DeviceKey", errors=("invalid_request", "forbidden", "device_not_found")
     ),
+    # Device-bound sessions (docs/dbsc.md)
+    "StartBoundSessionFunction": OperationDoc(
+        201, "SessionRegistration", request="StartSessionRequest", errors=("invalid_request", "forbidden")
+    ),
+    "RegisterBoundSessionFunction": OperationDoc(
+        200,
+        "SessionInstructions",
+        errors=(
+            "invalid_request",
+            "unsupported_key",
+            "invalid_proof",
+            "challenge_expired",
+            "challenge_not_found",
+            "forbidden",
+        ),
+    ),
+    "RefreshBoundSessionFunction": OperationDoc(
+        200,
+        "SessionInstructions",
+        errors=("invalid_request", "invalid_proof", "forbidden", "challenge_required", "session_not_found"),
+    ),
+    "ListBoundSessionsFunction": OperationDoc(
+        200, "BoundSessionPage", query="SessionListQuery", errors=("invalid_request", "forbidden")
+    ),
+    "TerminateBoundSessionFunction": OperationDoc(
+        200,
+        "BoundSession",
+        request="TerminateSessionRequest",
+        errors=("invalid_request", "forbidden", "session_not_found"),
+    ),
+    "BoundSessionKeysFunction": OperationDoc(200, "Jwks"),
+    "BoundSessionInfoFunction": OperationDoc(200, "BoundSessionInfo"),
 }
 JOURNEY_ERRORS = ("invalid_request", "payload_too_large", "route_not_found", "journey_failed", "journey_timed_out")
 
@@ -133,6 +167,7 @@ _PATH_PARAMETERS = {
     "user_id": "the user's id, or `me` for the caller's own (`me` needs a token, so not on open routes)",
     "key_id": "the device key's id: its RFC 7638 thumbprint",
     "journey": "the journey's name",
+    "session_id": "a bound session's id (its session_identifier)",
 }
 
 
@@ -175,6 +210,7 @@ def response_schemas() -> dict[str, dict[str, Any]]:
 
     device_key = {"$ref": "#/components/schemas/DeviceKey"}
     return {
+        **_bound_session_schemas(),
         "DeviceKey": record_schema(DeviceKey, {"status": list(STATUSES)}),
         "Challenge": record_schema(IssuedChallenge, {"purpose": list(PURPOSES)}),
         "DeviceKeyPage": {
@@ -220,6 +256,52 @@ def response_schemas() -> dict[str, dict[str, Any]]:
     }
 
 
+def _bound_session_schemas() -> dict[str, dict[str, Any]]:
+    """What the bound-session routes answer (docs/dbsc.md)."""
+    from devicekeys.bound_sessions import STATUSES, BoundSession  # noqa: PLC0415 - see response_schemas
+    from devicekeys.session_registrations import SessionRegistration  # noqa: PLC0415
+
+    string = {"type": "string"}
+    return {
+        "BoundSession": record_schema(BoundSession, {"status": list(STATUSES)}),
+        "BoundSessionPage": {
+            "type": "object",
+            "properties": {
+                "sessions": {"type": "array", "items": {"$ref": "#/components/schemas/BoundSession"}},
+                "next_token": {"type": ["string", "null"], "description": "pass back to read the next page"},
+                "count": {"type": "integer", "description": "sessions on this page"},
+            },
+            "required": ["sessions", "next_token", "count"],
+        },
+        "SessionRegistration": record_schema(SessionRegistration),
+        "SessionInstructions": {
+            "type": "object",
+            "description": "DBSC's session instructions; the bound cookie comes in Set-Cookie",
+            "properties": {
+                "session_identifier": string,
+                "refresh_url": string,
+                "scope": {"type": "object"},
+                "credentials": {"type": "array", "items": {"type": "object"}},
+            },
+            "required": ["session_identifier", "refresh_url", "scope", "credentials"],
+        },
+        "Jwks": {
+            "type": "object",
+            "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
+            "required": ["keys"],
+        },
+        "BoundSessionInfo": {
+            "type": "object",
+            "properties": {
+                "user_id": string,
+                "session_id": string,
+                "credential_expires_at": {"type": "integer", "description": "epoch seconds"},
+            },
+            "required": ["user_id", "session_id", "credential_expires_at"],
+        },
+    }
+
+
 def journey_outcome_schema(definition: dict[str, Any]) -> dict[str, Any]:
     """The outcomes a journey answers with, read from the terminal Pass states of its ASL."""
     shapes = []
@@ -256,7 +338,10 @@ def openapi_document(functions: LocalFunctions, *, issuer: str | None = None) ->
         },
         "servers": [{"url": "/"}],
         "paths": {},
-        "components": {"schemas": schemas, "securitySchemes": {SECURITY_SCHEME: _security_scheme(issuer)}},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {SECURITY_SCHEME: _security_scheme(issuer), BOUND_SESSION_SCHEME: _bound_scheme()},
+        },
     }
     for logical_id, definition in functions.definitions.items():
         if not definition.routes:  # not an HTTP function (the event publisher)
@@ -271,6 +356,12 @@ def openapi_document(functions: LocalFunctions, *, issuer: str | None = None) ->
                 operation = _journey_operation(name, journeys[name], base, journey_request_schema(name), route.open)
             else:
                 operation = _operation(logical_id, base, description, module.__doc__ or "", route.open, SCHEMAS)
+                if "BoundSession" in logical_id:
+                    operation["tags"] = ["bound sessions"]
+                if route.path == "/dbsc/logout":  # the terminate function's second route: its own id
+                    operation["operationId"] = "logoutBoundSession"
+                if route.authorizer == BOUND_SESSION_SCHEME:
+                    _behind_bound_session(operation)
             document["paths"].setdefault(route.path, {})[route.method.lower()] = operation
     return document
 
@@ -302,6 +393,28 @@ def _security_scheme(issuer: str | None) -> dict[str, Any]:
     if issuer:
         scheme["description"] += f". Locally: the development issuer {issuer} (python -m devicekeys_local token)"
     return scheme
+
+
+def _bound_scheme() -> dict[str, Any]:
+    return {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "__Host-dk-session",
+        "description": "a device-bound session's cookie (docs/dbsc.md), checked by the bound-session Lambda "
+        "authorizer: a credential of this service, unexpired, of an active session (DbscCookieName names it)",
+    }
+
+
+def _behind_bound_session(operation: dict[str, Any]) -> None:
+    """A route of the bound-session authorizer: its cookie, and API Gateway's 401 and 403 in place of the JWT's."""
+    operation["security"] = [{BOUND_SESSION_SCHEME: []}]
+    gateway = {"application/json": {"schema": {"$ref": "#/components/schemas/GatewayError"}}}
+    operation["responses"]["401"] = {"description": 'no cookie: {"message": "Unauthorized"}', "content": gateway}
+    operation["responses"]["403"] = {
+        "description": 'the authorizer refused the cookie: {"message": "Forbidden"}',
+        "content": gateway,
+    }
+    operation["responses"] = dict(sorted(operation["responses"].items()))
 
 
 def _parameters(generated: dict[str, Any]) -> list[dict[str, Any]]:

@@ -46,9 +46,12 @@ from .functions import LocalFunctions
 from .gateway import CorsPolicy, HttpApiGateway
 from .http_transport import LocalHttpServer, is_loopback
 from .issuer import DEFAULT_AUDIENCE, ISSUER_PATH, DevIssuer, JwtAuthorizer, TokenPolicy, load_or_create_key
+from .local_kms import SIGNING_KEY, SIGNING_KEY_ALIAS, LocalKms
 from .local_routes import LocalRoutes
 from .oidc import CONSOLE_CLIENT_ID, AuthorizationServer, Client
-from .template import LOCAL_ACCOUNT, LOCAL_REGION, TEMPLATE, resources, stream_subscriptions
+from .template import LOCAL_ACCOUNT, LOCAL_REGION, TEMPLATE, lambda_authorizers, resources, stream_subscriptions
+from .tls import TlsIdentity
+from .tls import load_or_create as load_or_create_tls
 
 # Lambda's defaults for what the template does not set; fake credentials only for local DynamoDBs.
 _LOCAL_AWS_ENVIRONMENT = {"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -70,6 +73,8 @@ class ServeOptions:
     allowed_hosts: tuple[str, ...] = ()
     # how often the local stand-in for DynamoDB's TTL removes expired items
     ttl_sweep_seconds: float = DEFAULT_TTL_SWEEP_SECONDS
+    # serve over HTTPS with a self-signed certificate (device-bound sessions need a secure origin)
+    https: bool = False
 
 
 class LocalApi:
@@ -84,6 +89,8 @@ class LocalApi:
         self._routes: LocalRoutes | None = None
         self._journeys: Any = None
         self.journeys_note = ""
+        self.tls: TlsIdentity | None = None
+        self._kms: LocalKms | None = None
         self.event_bus = LocalEventBus(echo_to_stderr, account=LOCAL_ACCOUNT, region=LOCAL_REGION)
         self._streams: LocalEventStreams | None = None
         self.events_note = ""
@@ -115,10 +122,16 @@ class LocalApi:
         allowed = frozenset(name.lower() for name in self.options.allowed_hosts)
         self._httpd = LocalHttpServer((self.options.host, self.options.port), allowed)
         self._httpd.quiet_paths = frozenset({EVENTBRIDGE_PATH})  # each event is printed instead
+        if self.options.https:
+            self.tls = load_or_create_tls(self.options.state_dir)
+            self._httpd.tls_context = self.tls.server_context()
         self._connect_dynamodb()
+        self._kms = LocalKms(self.dynamodb_endpoint if self._embedded is not None else None)
+        self._kms.start()
         self._routes = self._build_gateway()
         self._start_journeys(self._routes.gateway.functions)  # before the tables: moto's mock resets its backends
         self._prepare_tables()
+        self._kms.create_signing_key(os.environ.get("AWS_REGION") or LOCAL_REGION)  # after journeys reset moto
         self._start_event_streams(self._routes)
         self._httpd.handler = self._routes
 
@@ -147,7 +160,8 @@ class LocalApi:
         overrides = dict(self.options.parameter_overrides)
         overrides.setdefault("JwtIssuer", self.url + ISSUER_PATH)
         overrides.setdefault("JwtAudience", DEFAULT_AUDIENCE)
-        resolver = Resolver(resolve_parameters(overrides, template), self.table_names, template)
+        physical_ids = {**self.table_names, SIGNING_KEY: SIGNING_KEY_ALIAS}
+        resolver = Resolver(resolve_parameters(overrides, template), physical_ids, template)
         policy = _token_policy(resolver)
         issuer = DevIssuer(load_or_create_key(self.options.state_dir), policy)
         authorizer = JwtAuthorizer(issuer.public_keys(), policy)
@@ -159,13 +173,24 @@ class LocalApi:
             environment["DYNAMODB_ENDPOINT"] = self.dynamodb_endpoint
             # The functions share this process and Powertools' metric state: metrics would be wrong.
             environment["POWERTOOLS_METRICS_DISABLED"] = "true"
+            if "DBSC_SIGNING_KEY_ID" in environment and self._kms is not None:  # KMS is moto's
+                environment["KMS_ENDPOINT"] = self._kms.endpoint
             if "EVENT_BUS_NAME" in environment:  # EventBridge is this server's local event bus
                 environment["EVENTS_ENDPOINT"] = self.url + EVENTBRIDGE_PATH
+                if self.tls is not None:  # ...over its own HTTPS: botocore trusts the certificate
+                    environment["AWS_CA_BUNDLE"] = str(self.tls.cert_path)
             environments[logical_id] = environment
             for directory in reversed(layer_directories(logical_id, template)):
                 if str(directory) not in sys.path:
                     sys.path.insert(0, str(directory))
-        gateway = HttpApiGateway(functions, authorizer, environments, cors_policy(resolver))
+        gateway = HttpApiGateway(
+            functions,
+            authorizer,
+            environments,
+            cors_policy(resolver),
+            lambda_authorizers=lambda_authorizers(template),
+            forwarded_proto="https" if self.tls is not None else "http",
+        )
         gateway.warm()
         health = {
             "status": "ok",
@@ -264,6 +289,8 @@ class LocalApi:
                     saved = self._tables.save_snapshot(self.snapshot_path)
         if self._journeys is not None:
             self._journeys.__exit__(None, None, None)
+        if self._kms is not None:
+            self._kms.stop()
         if self._embedded is not None:
             self._embedded.stop()
         return saved
@@ -275,7 +302,7 @@ class LocalApi:
         lines.append("Routes (from template.yaml):")
         for definition in routes.gateway.functions.definitions.values() if routes else []:
             for route in definition.routes:
-                access = "open" if route.open else "token"
+                access = "open" if route.open else "bound" if route.authorizer else "token"
                 lines.append(f"  {route.method:<6} {route.path:<50} {access:<5} {definition.logical_id}")
         source = self.options.dynamodb_endpoint or "embedded (moto)"
         lines += ["", f"DynamoDB: {source} at {self.dynamodb_endpoint}"]
@@ -296,6 +323,13 @@ class LocalApi:
         cors = routes.gateway.cors if routes else None
         if cors is not None:
             lines.append(f"CORS: requests from {', '.join(cors.allow_origins)} (ConsoleOrigin)")
+        if self.tls is not None:
+            lines += [
+                f"HTTPS: self-signed certificate {self.tls.cert_path}",
+                f"  its public key (SHA-256 of the SPKI, base64): {self.tls.spki_sha256}",
+                "  Chromium with device-bound sessions (docs/dbsc.md): chromium " + " ".join(self.tls.chromium_flags()),
+                f"  Python and curl trust it with SSL_CERT_FILE={self.tls.cert_path} (curl --cacert)",
+            ]
         lines += [
             "",
             f"Device console: {self.console_url} (sign in with any user name: the development issuer)",

@@ -120,6 +120,7 @@ class Route:
     method: str
     path: str
     open: bool
+    authorizer: str | None = None  # a named authorizer of the API; None: its default (JwtAuthorizer)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def function_definitions(path: Path = TEMPLATE) -> list[FunctionDefinition]:
                 method=event["Properties"]["Method"].upper(),
                 path=event["Properties"]["Path"],
                 open=(event["Properties"].get("Auth") or {}).get("Authorizer") == "NONE",
+                authorizer=(event["Properties"].get("Auth") or {}).get("Authorizer"),
             )
             for event in (props.get("Events") or {}).values()
             if event.get("Type") == "HttpApi"
@@ -156,6 +158,42 @@ def function_definitions(path: Path = TEMPLATE) -> list[FunctionDefinition]:
             )
         )
     return functions
+
+
+@dataclass(frozen=True)
+class LambdaAuthorizer:
+    """An HTTP API Lambda authorizer of the template (REQUEST, payload 2.0, simple responses)."""
+
+    name: str
+    function: str  # the logical id of its function
+    identity_headers: tuple[str, ...]  # lowercase; a request lacking one is refused before it runs
+
+
+def lambda_authorizers(path: Path = TEMPLATE) -> dict[str, LambdaAuthorizer]:
+    """The HTTP API's Lambda authorizers (``FunctionArn``: ``!GetAtt <Function>.Arn`` or ``!Ref <Function>.Alias``)."""
+    found = {}
+    for resource in resources("AWS::Serverless::HttpApi", path).values():
+        authorizers = ((resource["Properties"].get("Auth") or {}).get("Authorizers")) or {}
+        for name, spec in authorizers.items():
+            if "FunctionArn" not in spec:
+                continue
+            if str(spec.get("AuthorizerPayloadFormatVersion")) != "2.0" or not spec.get("EnableSimpleResponses"):
+                raise ValueError(f"{name}: only payload 2.0 authorizers with simple responses run locally")
+            headers = ((spec.get("Identity") or {}).get("Headers")) or []
+            function = _authorizer_function(name, spec["FunctionArn"])
+            found[name] = LambdaAuthorizer(name, function, tuple(header.lower() for header in headers))
+    return found
+
+
+def _authorizer_function(name: str, arn: Any) -> str:
+    """The logical id of the function an authorizer's ``FunctionArn`` names (its ARN, or its alias's)."""
+    get_att = arn.get("Fn::GetAtt") if isinstance(arn, dict) else None
+    if isinstance(get_att, list) and len(get_att) == 2 and get_att[1] == "Arn":
+        return str(get_att[0])
+    ref = arn.get("Ref") if isinstance(arn, dict) else None
+    if isinstance(ref, str) and ref.endswith(".Alias"):
+        return ref.removesuffix(".Alias")
+    raise ValueError(f"{name}: a Lambda authorizer must be !GetAtt <Function>.Arn or !Ref <Function>.Alias")
 
 
 @dataclass(frozen=True)
@@ -228,11 +266,19 @@ def state_machine_arn(name: str) -> str:
     return f"arn:aws:states:{LOCAL_REGION}:{LOCAL_ACCOUNT}:stateMachine:{name}"
 
 
-def _function_of(value: Any) -> str:
-    """The function a substitution names: only ``!GetAtt Function.Arn`` is meaningful for journeys."""
+def invoked_function(value: Any) -> str:
+    """The function an ARN in the template names: ``!Ref Function.Alias`` (SAM's AutoPublishAlias) or
+    ``!GetAtt Function.Arn``.
+
+    Locally there are no versions: a journey that invokes a function's alias invokes its one
+    handler, through the unqualified local ARN (``function_arn``).
+    """
+    ref = value.get("Ref") if isinstance(value, dict) and len(value) == 1 else None
+    if isinstance(ref, str) and ref.endswith(".Alias"):
+        return ref.removesuffix(".Alias")
     get_att = value.get("Fn::GetAtt") if isinstance(value, dict) else None
     if not (isinstance(get_att, list) and len(get_att) == 2 and get_att[1] == "Arn"):
-        raise ValueError(f"a journey substitution must be !GetAtt <Function>.Arn, got {value!r}")
+        raise ValueError(f"a function ARN must be !Ref <Function>.Alias or !GetAtt <Function>.Arn, got {value!r}")
     return str(get_att[0])
 
 
@@ -248,7 +294,8 @@ def journey_definitions(path: Path = TEMPLATE) -> list[JourneyDefinition]:
                 logical_id=logical_id,
                 definition_path=definition_path,
                 substitutions={
-                    name: _function_of(value) for name, value in (props.get("DefinitionSubstitutions") or {}).items()
+                    name: invoked_function(value)
+                    for name, value in (props.get("DefinitionSubstitutions") or {}).items()
                 },
                 type=props.get("Type", "STANDARD"),
             )

@@ -37,7 +37,8 @@ def test_every_template_route_is_documented_with_its_access(document: dict[str, 
     for function in function_definitions():
         for route in function.routes:
             operation = document["paths"][route.path][route.method.lower()]
-            assert operation["security"] == ([] if route.open else [{"JwtAuthorizer": []}]), route
+            expected = [] if route.open else [{route.authorizer or "JwtAuthorizer": []}]
+            assert operation["security"] == expected, route
             assert operation["summary"], route
     scheme = document["components"]["securitySchemes"]["JwtAuthorizer"]
     assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")

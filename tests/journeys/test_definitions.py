@@ -17,7 +17,7 @@ import pytest
 from devicekeys import errors
 from devicekeys_local import asl
 from devicekeys_local.journeys import JourneyDefinition, journey_definitions
-from devicekeys_local.template import ROOT, load_template, resources
+from devicekeys_local.template import ROOT, invoked_function, load_template, resources
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 STATEMACHINES = ROOT / "statemachines"
@@ -91,15 +91,17 @@ def test_every_substitution_is_used_and_every_placeholder_is_substituted(name: s
 def test_the_role_may_invoke_exactly_the_functions_the_definition_calls(name: str) -> None:
     journey = JOURNEYS[name]
     called = {_function_of(journey, task) for _, task in _tasks(_asl(journey))}
-    policies = load_template()["Resources"][journey.logical_id]["Properties"]["Policies"]
+    props = load_template()["Resources"][journey.logical_id]["Properties"]
+    policies = props["Policies"]
     statements = [s for policy in policies if isinstance(policy, dict) for s in policy.get("Statement", [])]
     invocable = set()
     for statement in statements:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         if any(action.startswith("lambda:") for action in actions):
             assert actions == ["lambda:InvokeFunction"]
-            invocable |= {target["Fn::GetAtt"][0] for target in statement["Resource"]}
-            assert all(target["Fn::GetAtt"][1] == "Arn" for target in statement["Resource"])
+            invocable |= {invoked_function(target) for target in statement["Resource"]}
+            # exactly the ARNs the definition invokes (each function's alias), nothing broader
+            assert all(target in props["DefinitionSubstitutions"].values() for target in statement["Resource"])
     assert invocable == called
     assert [p for p in policies if not isinstance(p, dict) or "Statement" not in p] == [
         {"Ref": "JourneyLogDeliveryPolicy"}

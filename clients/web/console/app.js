@@ -6,12 +6,13 @@
  * chooses which screen to offer, and says plainly when the API refuses.
  */
 
-import { DeviceKeys, DeviceKeysApi, DeviceKeysError } from "/sdk/devicekeys.js";
+import { BoundSession, DeviceKeys, DeviceKeysApi, DeviceKeysError } from "/sdk/devicekeys.js";
 import { loadConfig } from "./config.js";
 import { deviceList } from "./devices.js";
 import { h } from "./dom.js";
 import { describeFailure, endsSession, sentence } from "./messages.js";
 import { OidcSignIn, SignInError } from "./session.js";
+import { sessionList } from "./sessions.js";
 
 /**
  * @typedef {import("./config.js").ConsoleConfig} ConsoleConfig
@@ -35,6 +36,8 @@ let session = null;
 let notice = null;
 /** This browser's device key, if an app on this origin registered one. @type {string | null} */
 let thisKeyId = null;
+/** This browser's device-bound session, if an app on the API's origin started one. @type {string | null} */
+let thisSessionId = null;
 /** Bumped by every render: an answer that arrives after the user moved on is dropped. */
 let renderCount = 0;
 
@@ -54,6 +57,8 @@ async function start() {
     redirectUri: CONSOLE_URL.href,
   });
   thisKeyId = await new DeviceKeys({ baseUrl: config.apiBaseUrl }).keyId().catch(() => null);
+  const bound = await new BoundSession({ baseUrl: config.apiBaseUrl }).current().catch(() => null);
+  thisSessionId = bound?.session_id ?? null;
 
   const url = new URL(window.location.href);
   if (OidcSignIn.isResponse(url)) {
@@ -208,6 +213,7 @@ async function showDevices(current, userId, { focus }) {
 
   const api = new DeviceKeysApi({ baseUrl: config.apiBaseUrl, token: current.accessToken });
   let records;
+  const sessions = api.listAllBoundSessions(userId).catch(() => null); // the devices show without them
   try {
     records = await api.listAll(userId);
   } catch (error) {
@@ -232,6 +238,7 @@ async function showDevices(current, userId, { focus }) {
     if (focus) main.querySelector("h1")?.focus();
     return;
   }
+  const boundSessions = await sessions;
   if (rendering !== renderCount) return;
   main.removeAttribute("aria-busy");
   const list = deviceList(
@@ -246,7 +253,11 @@ async function showDevices(current, userId, { focus }) {
     },
     records,
   );
-  main.replaceChildren(...present(search, list));
+  const sessionsSection = sessionList(
+    { api, userId, isAdmin: isAdmin(current), thisSessionId, endSession },
+    boundSessions,
+  );
+  main.replaceChildren(...present(search, list, sessionsSection));
   if (focus) main.querySelector("h1")?.focus();
 }
 

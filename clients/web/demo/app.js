@@ -7,6 +7,9 @@
  * 2. Register this device, and save the user's id next to its key (`saveData`).
  * 3. On the next visit, this device signs the user in by itself: `verify` with the saved id.
  * 4. Forget this device (the browser's key) or delete it (the account's record).
+ * 5. After the password, a device-bound session (DBSC, docs/dbsc.md): the app starts it with one
+ *    call, the browser registers its own session key and keeps the bound cookie fresh, and the
+ *    protected route answers only with that cookie.
  *
  * A login from a device must be decided by a server: here the page shows what the open verify
  * route answers, which proves something to this page only. A real app sends
@@ -14,12 +17,14 @@
  * journey (or calls verify) and opens the session.
  */
 
-import { DeviceKeys, DeviceKeysApi, DeviceKeysError } from "/sdk/devicekeys.js";
+import { BoundSession, DeviceKeys, DeviceKeysApi, DeviceKeysError } from "/sdk/devicekeys.js";
 import { signIn } from "./sign-in.js";
 
 // The local API serves this page, so the API is on the page's own origin.
 const device = new DeviceKeys({ baseUrl: location.origin, namespace: "demo" });
 const USER_ID = "userExternalId"; // the name the saved user id goes under, as in the guide
+// The device-bound session's routes (/dbsc/*) are on this origin too: the cookie is this origin's.
+const boundSession = new BoundSession({ baseUrl: location.origin });
 
 /**
  * Who is signed in, how, and what the service says of this device for them.
@@ -57,6 +62,10 @@ const ui = {
   deleteAction: byId("delete-action", HTMLElement),
   delete: byId("delete", HTMLButtonElement),
   forget: byId("forget", HTMLButtonElement),
+  boundSection: byId("bound-session", HTMLElement),
+  boundStatus: byId("bound-status", HTMLElement),
+  protectedCall: byId("protected-call", HTMLButtonElement),
+  protectedOutcome: byId("protected-outcome", HTMLElement),
 };
 
 // --- the flows ---------------------------------------------------------------------------
@@ -83,6 +92,7 @@ async function signInWithThisDevice() {
 async function signInWithPassword() {
   const { userId, accessToken } = await signIn(ui.userName.value.trim());
   ui.password.value = "";
+  startBoundSession(accountApi(accessToken), userId); // beside the device check, not in its way
   showStatus("info", `Password accepted for ${userId}. Checking this device…`);
   const { outcome, reason } = await knownDeviceStepUp(accountApi(accessToken), userId);
   if (outcome === "complete") {
@@ -150,8 +160,57 @@ async function forgetThisDevice() {
   await render();
 }
 
+/**
+ * Start a device-bound session for the user who just gave their password: one call, whose answer
+ * carries the registration header; the browser does the rest (or nothing, without DBSC).
+ * @param {DeviceKeysApi} api with the user's token
+ * @param {string} userId
+ */
+async function startBoundSession(api, userId) {
+  ui.boundSection.hidden = false;
+  ui.boundStatus.textContent = "Starting a device-bound session…";
+  try {
+    await api.startBoundSession(userId);
+  } catch (error) {
+    ui.boundStatus.textContent = `No device-bound session: ${describe(error)}`;
+    return;
+  }
+  // The browser registers in the background, right after the answer: give it a moment.
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    if (await showBoundSession()) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  ui.boundStatus.textContent =
+    "This browser registered no device-bound session (DBSC needs HTTPS and a browser that supports it): " +
+    "the app's other sign-in cookies stay as they were.";
+}
+
+/** Show whose bound session this browser holds; false when it holds none. */
+async function showBoundSession() {
+  const current = await boundSession.current().catch(() => null);
+  if (!current) return false;
+  ui.boundSection.hidden = false;
+  const until = new Date(current.credential_expires_at * 1000).toLocaleTimeString();
+  ui.boundStatus.textContent =
+    `This browser holds a device-bound session for ${current.user_id} (${current.session_id.slice(-8)}): ` +
+    `its cookie lasts until ${until}, and the browser renews it with its own key.`;
+  ui.boundStatus.dataset.session = current.session_id;
+  return true;
+}
+
+/** The protected route answers only with a valid bound cookie of an active session. */
+async function callProtectedApi() {
+  const current = await boundSession.current();
+  ui.protectedOutcome.dataset.outcome = current ? "allowed" : "refused";
+  ui.protectedOutcome.textContent = current
+    ? `allowed: session ${current.session_id.slice(-8)} of ${current.user_id}`
+    : "refused: no valid device-bound session";
+}
+
 function signOut() {
   session = null;
+  boundSession.end().catch(() => null); // the bound session ends too (its cookie, and on the server)
+  ui.boundSection.hidden = true;
   ui.stepUp.hidden = true;
   showStatus("info", "Signed out.");
   render().then(() => ui.signInTitle.focus());
@@ -281,6 +340,12 @@ ui.registerForm.addEventListener("submit", whileBusy(ui.registerForm, "Registeri
 ui.delete.addEventListener("click", whileBusy(ui.delete, "Deleting this device…", deleteThisDevice));
 ui.forget.addEventListener("click", whileBusy(ui.forget, "Forgetting this device…", forgetThisDevice));
 ui.signOut.addEventListener("click", signOut);
+ui.protectedCall.addEventListener("click", () => {
+  callProtectedApi().catch((error) => {
+    ui.protectedOutcome.dataset.outcome = "failed";
+    ui.protectedOutcome.textContent = `failed: ${describe(error)}`;
+  });
+});
 
 if (await device.loadData(USER_ID)) {
   await signInWithThisDevice();
@@ -288,3 +353,4 @@ if (await device.loadData(USER_ID)) {
   showStatus("info", "Sign in to start.");
   await render();
 }
+await showBoundSession(); // a bound session outlives the page: its cookie is renewed by the browser

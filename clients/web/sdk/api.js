@@ -4,11 +4,12 @@
  * administrator's (docs/protocol.md, sections 6 and 7). `userId` may be "me": the token's user.
  */
 
-import { DEFAULT_TIMEOUT_MS, callApi, checkBaseUrl, userKeysPath } from "./http.js";
+import { DEFAULT_TIMEOUT_MS, callApi, checkBaseUrl, userKeysPath, userSessionsPath } from "./http.js";
 
 /**
  * @import { Connection } from "./http.js"
- * @import { DeviceKeyPage, DeviceKeyRecord, JourneyOutcome } from "./records.js"
+ * @import { BoundSessionPage, BoundSessionRecord, DeviceKeyPage, DeviceKeyRecord, JourneyOutcome,
+ *   SessionRegistration } from "./records.js"
  */
 
 /** @typedef {"active" | "blocked"} DeviceKeyStatus */
@@ -150,5 +151,57 @@ export class DeviceKeysApi {
    */
   startJourney(name, body = {}) {
     return callApi(this.#api, "POST", `/v1/journeys/${encodeURIComponent(name)}`, { body });
+  }
+
+  /**
+   * Start a device-bound session (DBSC, docs/dbsc.md) for the token's user. Called from the app's own
+   * origin (`baseUrl` is where the app routes `/dbsc/*` and this API), the answer's
+   * `Secure-Session-Registration` header makes a browser that supports DBSC register a session key
+   * by itself; the bound cookie follows. Also resolves with the header, for a backend to pass on.
+   * @param {string} userId the signed-in user (their own token: nobody starts one for someone else)
+   * @returns {Promise<SessionRegistration>}
+   * @throws {DeviceKeysError} `forbidden` (another user), `unauthorized`, ...
+   */
+  startBoundSession(userId) {
+    return callApi(this.#api, "POST", userSessionsPath(userId, "registrations"), { body: {} });
+  }
+
+  /**
+   * One page of the user's bound sessions (active and ended, until they expire).
+   * @param {string} userId
+   * @param {{ limit?: number, nextToken?: string | null }} [options]
+   * @returns {Promise<BoundSessionPage>}
+   */
+  listBoundSessions(userId, { limit, nextToken } = {}) {
+    return callApi(this.#api, "GET", userSessionsPath(userId), { query: { limit, next_token: nextToken } });
+  }
+
+  /**
+   * Every bound session of the user, following `next_token`.
+   * @param {string} userId
+   * @returns {Promise<BoundSessionRecord[]>}
+   */
+  async listAllBoundSessions(userId) {
+    const sessions = [];
+    let nextToken = null;
+    do {
+      const page = await this.listBoundSessions(userId, { nextToken });
+      sessions.push(...page.sessions);
+      nextToken = page.next_token;
+    } while (nextToken);
+    return sessions;
+  }
+
+  /**
+   * End a bound session (the user signing out one browser, or an administrator blocking it): its
+   * cookie stops working at once, and its next refresh fails, which ends it in the browser.
+   * @param {string} userId
+   * @param {string} sessionId
+   * @param {{ reason?: string }} [options]
+   * @returns {Promise<BoundSessionRecord>}
+   * @throws {DeviceKeysError} `session_not_found`, `forbidden`, ...
+   */
+  terminateBoundSession(userId, sessionId, { reason } = {}) {
+    return callApi(this.#api, "POST", userSessionsPath(userId, sessionId, "terminate"), { body: { reason } });
   }
 }

@@ -6,7 +6,8 @@
  *     import { DeviceKeys, DeviceKeysApi, DeviceKeysError } from "/sdk/devicekeys.js";
  *
  * `DeviceKeys` is this browser as a device (its key pair, proofs, register, verify, saved data);
- * `DeviceKeysApi` manages a user's device keys with an access token; every failure is a
+ * `DeviceKeysApi` manages a user's device keys (and bound sessions) with an access token;
+ * `BoundSession` is this browser's device-bound session with the app's origin; every failure is a
  * `DeviceKeysError` with a stable `code`. The contract: docs/protocol.md.
  * @module
  */
@@ -26,9 +27,14 @@
  * @typedef {import("./records.js").DeviceKeyPage} DeviceKeyPage
  * @typedef {import("./records.js").Verification} Verification
  * @typedef {import("./records.js").JourneyOutcome} JourneyOutcome
+ * @typedef {import("./records.js").BoundSessionRecord} BoundSessionRecord
+ * @typedef {import("./records.js").BoundSessionPage} BoundSessionPage
+ * @typedef {import("./records.js").BoundSessionInfo} BoundSessionInfo
+ * @typedef {import("./records.js").SessionRegistration} SessionRegistration
  */
 
 export { ALGORITHMS, isAlgorithmSupported } from "./algorithms.js";
 export { DeviceKeysApi } from "./api.js";
+export { BoundSession } from "./bound-session.js";
 export { DeviceKeys } from "./device.js";
 export { DeviceKeysError, NOT_KNOWN_CODES } from "./errors.js";

@@ -6,9 +6,10 @@
  */
 
 /**
- * The codes of docs/protocol.md, section 8, as the API answers them.
+ * The codes of docs/protocol.md, section 8, as the API answers them (and of docs/dbsc.md: bound sessions).
  * @typedef {"invalid_request" | "unsupported_key" | "invalid_proof" | "challenge_expired"
- *   | "challenge_not_found" | "forbidden" | "device_blocked" | "device_expired" | "device_not_found" | "route_not_found"
+ *   | "challenge_not_found" | "forbidden" | "challenge_required" | "device_blocked" | "device_expired"
+ *   | "device_not_found" | "session_not_found" | "route_not_found"
  *   | "device_key_exists" | "device_limit_reached" | "payload_too_large" | "internal_error"
  *   | "journey_failed" | "service_unavailable" | "journey_timed_out"} ApiErrorCode
  */

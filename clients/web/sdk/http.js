@@ -40,14 +40,26 @@ export function userKeysPath(userId, ...segments) {
 }
 
 /**
+ * The path of a user's bound sessions, or of something under them.
+ * @param {string} userId a user id, or "me" for the token's own user
+ * @param {...string} segments
+ */
+export function userSessionsPath(userId, ...segments) {
+  userKeysPath(userId); // the same rule for userId
+  return ["", "v1", "users", userId, "bound-sessions", ...segments].map(encodeURIComponent).join("/");
+}
+
+/**
  * Call the API; resolves with the parsed JSON answer (undefined for 204 No Content).
  * @param {Connection} connection
  * @param {"GET" | "POST" | "PATCH" | "DELETE"} method
  * @param {string} path
- * @param {{ body?: unknown, query?: Record<string, string | number | null | undefined> }} [options]
+ * @param {{ body?: unknown, query?: Record<string, string | number | null | undefined>,
+ *   credentials?: RequestCredentials }} [options] `credentials`: "same-origin" for the bound-session
+ *   routes, whose credential is the cookie; every other call sends none
  * @returns {Promise<any>}
  */
-export async function callApi({ baseUrl, token, timeout }, method, path, { body, query } = {}) {
+export async function callApi({ baseUrl, token, timeout }, method, path, { body, query, credentials = "omit" } = {}) {
   const url = new URL(baseUrl + path);
   for (const [name, value] of Object.entries(query ?? {})) {
     if (value !== undefined && value !== null) url.searchParams.set(name, String(value));
@@ -63,7 +75,7 @@ export async function callApi({ baseUrl, token, timeout }, method, path, { body,
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "omit", // bearer tokens only: no cookies, no ambient authority
+      credentials, // "omit" but for the bound session's own routes: bearer tokens, no ambient authority
       signal: AbortSignal.timeout(timeout),
     });
     text = await response.text();

@@ -126,3 +126,17 @@ def authorize_admin(caller: Caller, user_id: str) -> str:
     if not caller.is_admin:
         raise Forbidden("this operation needs an administrator (the admin scope)")
     return target
+
+
+def authorize_self(caller: Caller, user_id: str) -> str:
+    """Resolve ``user_id`` and allow only the user themself, or the system acting for them.
+
+    Starting a bound session is signing in: an administrator manages anyone's sessions but opens
+    none for someone else.
+    """
+    target = resolve_user(caller, user_id)
+    if caller.kind == SYSTEM_KIND or (caller.kind in (USER, ADMIN) and caller.subject == target):
+        return target
+    if caller.kind == ANONYMOUS_KIND:
+        raise Forbidden("this operation needs an authenticated caller")
+    raise Forbidden("a bound session is started for the signed-in user only")

@@ -23,6 +23,10 @@ class DeviceKeysError(Exception):
         super().__init__(message)
         self.message = message
 
+    def response_headers(self) -> dict[str, str]:
+        """Headers the answer must carry besides the error body (a protocol's next step)."""
+        return {}
+
 
 class InvalidRequest(DeviceKeysError):
     code, status = "invalid_request", 400
@@ -58,8 +62,27 @@ class DeviceExpired(DeviceKeysError):
     code, status = "device_expired", 403
 
 
+class ChallengeRequired(DeviceKeysError):
+    """A bound session's refresh must first sign this challenge (DBSC): the answer names it in a header."""
+
+    code, status = "challenge_required", 403
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self._headers = dict(headers or {})
+
+    def response_headers(self) -> dict[str, str]:
+        return dict(self._headers)
+
+
 class DeviceNotFound(DeviceKeysError):
     code, status = "device_not_found", 404
+
+
+class SessionNotFound(DeviceKeysError):
+    """No active bound session with this id (unknown, ended or expired): the browser ends it."""
+
+    code, status = "session_not_found", 404
 
 
 class RouteNotFound(DeviceKeysError):
@@ -117,9 +140,11 @@ ALL_ERRORS: tuple[type[DeviceKeysError], ...] = (
     ChallengeExpired,
     ChallengeNotFound,
     Forbidden,
+    ChallengeRequired,
     DeviceBlocked,
     DeviceExpired,
     DeviceNotFound,
+    SessionNotFound,
     RouteNotFound,
     DeviceKeyExists,
     DeviceLimitReached,

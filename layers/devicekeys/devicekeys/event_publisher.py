@@ -23,6 +23,7 @@ from typing import Any
 
 from .device_keys import DeviceKeyService
 from .events import SOURCE, TTL_PRINCIPAL, LifecycleEvent, lifecycle_event
+from .session_events import SessionEvent
 from .settings import Settings
 
 IDEMPOTENCY_SECONDS = 24 * 3600  # longer than a stream keeps records, so a redelivery is always recognised
@@ -49,11 +50,11 @@ class EventPublisher:
             PublishFailed: EventBridge refused the event (the batch utility marks the record failed).
         """
         if event_of(record) is None:
-            return None  # nothing to publish, so nothing to remember either
+            return None  # a verification, a refresh: nothing to publish, so nothing to remember either
         published: dict[str, Any] | None = self._once(record=dict(record))
         return published
 
-    def publish(self, record: Mapping[str, Any]) -> LifecycleEvent | None:
+    def publish(self, record: Mapping[str, Any]) -> LifecycleEvent | SessionEvent | None:
         """``handle`` without the once-only guard: what the guard runs."""
         event = event_of(record)
         if event is None:
@@ -117,7 +118,7 @@ class EventPublisher:
         return boto3.client(service, region_name=self._settings.region, endpoint_url=endpoint or None)
 
 
-def event_of(record: Mapping[str, Any]) -> LifecycleEvent | None:
+def event_of(record: Mapping[str, Any]) -> LifecycleEvent | SessionEvent | None:
     """The lifecycle event of a stream record in Lambda's JSON form (DynamoDB-typed images)."""
     from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415 - see _client
 

@@ -26,6 +26,8 @@ from typing import Any
 
 from .models import DELETION_PREFIX
 from .records import iso
+from .session_events import SessionEvent, session_event
+from .session_models import SESSION_PREFIX
 
 SOURCE = "devicekeys"
 DETAIL_TYPES = {
@@ -85,8 +87,9 @@ def lifecycle_event(
     old_image: Mapping[str, Any] | None,
     removed_by_ttl: bool,
     recorded_at: datetime | None = None,
-) -> LifecycleEvent | None:
-    """The event a stream record stands for, or None (see the module's table).
+) -> LifecycleEvent | SessionEvent | None:
+    """The event a stream record stands for, or None (see the module's table; bound sessions' items
+    are ``devicekeys.session_events``').
 
     Args:
         event_name: INSERT, MODIFY or REMOVE.
@@ -99,6 +102,16 @@ def lifecycle_event(
     key_id = str((image or {}).get("key_id", ""))
     if key_id.startswith(DELETION_PREFIX):
         return _deletion_event(event_id, new_image) if event_name == "INSERT" else None
+    if key_id.startswith(SESSION_PREFIX):
+        return session_event(
+            event_name=event_name,
+            event_id=event_id,
+            new_image=new_image,
+            old_image=old_image,
+            removed_by_ttl=removed_by_ttl,
+            removal_time=_time(recorded_at),
+            stored_time=_stored_time,
+        )
     if image is None or key_id.startswith("#"):
         return None  # the counter item
     if event_name == "REMOVE":

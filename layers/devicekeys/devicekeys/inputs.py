@@ -113,6 +113,28 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
         "additionalProperties": False,
     },
+    # Bound sessions (docs/dbsc.md)
+    "StartSessionRequest": {"type": "object", "properties": {}, "additionalProperties": False},
+    "TerminateSessionRequest": {
+        "type": "object",
+        "properties": {
+            "reason": {
+                "type": ["string", "null"],
+                "maxLength": MAX_REASON,
+                "pattern": text.DISPLAY_TEXT_PATTERN,
+                "description": "why, for the record: no control characters or bidirectional overrides",
+            }
+        },
+        "additionalProperties": False,
+    },
+    "SessionListQuery": {
+        "type": "object",
+        "properties": {
+            "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+            "next_token": {"type": "string", "minLength": 1, "maxLength": 512},
+        },
+        "additionalProperties": False,
+    },
 }
 
 # --- journeys: each execution input's schema (what IAM callers send to Step Functions); over
@@ -324,11 +346,11 @@ def check_user_id(value: object) -> str:
     return value
 
 
-def query_document(params: Mapping[str, str] | None) -> dict[str, Any]:
-    """Query-string parameters of the list route as a typed document for ``ListQuery``."""
+def query_document(params: Mapping[str, str] | None, schema_name: str = "ListQuery") -> dict[str, Any]:
+    """Query-string parameters of a list route as a typed document for ``schema_name``."""
     document: dict[str, Any] = dict(params or {})
     if "limit" in document:
         if not _DECIMAL.fullmatch(document["limit"]):
             raise InvalidRequest("the query parameter limit must be an integer from 1 to 100")
         document["limit"] = int(document["limit"])
-    return validate(document, "ListQuery", where="query")
+    return validate(document, schema_name, where="query")

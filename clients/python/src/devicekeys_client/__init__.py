@@ -5,6 +5,7 @@ from .device import DeviceKeyPair
 from .errors import (
     ChallengeExpired,
     ChallengeNotFound,
+    ChallengeRequired,
     ConnectionFailed,
     DeviceBlocked,
     DeviceExpired,
@@ -22,15 +23,27 @@ from .errors import (
     RouteNotFound,
     ServerError,
     ServiceUnavailable,
+    SessionNotFound,
     Unauthorized,
     UnsupportedKey,
 )
-from .models import Challenge, DeviceKey, DeviceKeyPage, Verification
+from .models import (
+    BoundSession,
+    BoundSessionPage,
+    Challenge,
+    DeviceKey,
+    DeviceKeyPage,
+    SessionRegistration,
+    Verification,
+)
 
 __all__ = [
+    "BoundSession",
+    "BoundSessionPage",
     "Challenge",
     "ChallengeExpired",
     "ChallengeNotFound",
+    "ChallengeRequired",
     "ConnectionFailed",
     "DeviceBlocked",
     "DeviceExpired",
@@ -52,6 +65,8 @@ __all__ = [
     "RouteNotFound",
     "ServerError",
     "ServiceUnavailable",
+    "SessionNotFound",
+    "SessionRegistration",
     "Unauthorized",
     "UnsupportedKey",
     "Verification",

@@ -17,7 +17,15 @@ from urllib.parse import quote, urlencode
 
 from .device import DeviceKeyPair
 from .errors import NOT_KNOWN, ConnectionFailed, DeviceKeysError, error_from_response
-from .models import Challenge, DeviceKey, DeviceKeyPage, Verification
+from .models import (
+    BoundSession,
+    BoundSessionPage,
+    Challenge,
+    DeviceKey,
+    DeviceKeyPage,
+    SessionRegistration,
+    Verification,
+)
 
 SELF = "me"
 USER_AGENT = "devicekeys-client-python/0.1"
@@ -213,6 +221,39 @@ class DeviceKeysClient:
         """Forget a device: the next time it shows up, it is new. A blocked key: administrators only."""
         self._call("DELETE", self._keys_path(user_id, key_id))
 
+    # --- device-bound sessions (DBSC, docs/dbsc.md) ------------------------------------
+
+    def bound_session_registration(self, user_id: str) -> SessionRegistration:
+        """The ``Secure-Session-Registration`` header for the user this client's token signed in.
+
+        An app's backend calls it right after its own sign-in and adds ``registration.header``
+        to that response; the browser registers its session key and gets the bound cookie.
+        """
+        return SessionRegistration.from_dict(self._call("POST", self._sessions_path(user_id, "registrations"), {}))
+
+    def list_bound_sessions(
+        self, user_id: str, *, limit: int | None = None, next_token: str | None = None
+    ) -> BoundSessionPage:
+        """One page of the user's bound sessions (active and ended, until they expire)."""
+        query = {name: value for name, value in (("limit", limit), ("next_token", next_token)) if value}
+        return BoundSessionPage.from_dict(self._call("GET", self._sessions_path(user_id), query=query))
+
+    def iter_bound_sessions(self, user_id: str) -> Iterator[BoundSession]:
+        """Every bound session of the user, page after page."""
+        next_token: str | None = None
+        while True:
+            page = self.list_bound_sessions(user_id, next_token=next_token)
+            yield from page.sessions
+            if not page.next_token:
+                return
+            next_token = page.next_token
+
+    def terminate_bound_session(self, user_id: str, session_id: str, *, reason: str | None = None) -> BoundSession:
+        """End a session (a user's sign-out of one browser, an administrator's block): its cookie stops
+        working at once and its next refresh fails."""
+        body = {"reason": reason} if reason is not None else {}
+        return BoundSession.from_dict(self._call("POST", self._sessions_path(user_id, session_id, "terminate"), body))
+
     # --- proofs and journeys ------------------------------------------------------------
 
     def make_proof(self, user_id: str, device: DeviceKeyPair, purpose: str, *, audience: str | None = None) -> str:
@@ -271,6 +312,13 @@ class DeviceKeysClient:
         if not user_id:
             raise ValueError("user_id is required (or 'me' with a token)")
         segments = ["v1", "users", user_id, "device-keys", *parts]
+        return "/" + "/".join(quote(segment, safe="") for segment in segments)
+
+    @staticmethod
+    def _sessions_path(user_id: str, *parts: str) -> str:
+        if not user_id:
+            raise ValueError("user_id is required (or 'me' with a token)")
+        segments = ["v1", "users", user_id, "bound-sessions", *parts]
         return "/" + "/".join(quote(segment, safe="") for segment in segments)
 
     def _call(self, method: str, path: str, body: Any = None, *, query: dict[str, Any] | None = None) -> Any:

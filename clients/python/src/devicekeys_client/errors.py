@@ -82,6 +82,18 @@ class DeviceNotFound(DeviceKeysError):
     code = "device_not_found"
 
 
+class ChallengeRequired(DeviceKeysError):
+    """A bound session's refresh asks for a signed challenge first (DBSC: browsers answer it themselves)."""
+
+    code = "challenge_required"
+
+
+class SessionNotFound(DeviceKeysError):
+    """No active bound session with this id: unknown, ended or expired."""
+
+    code = "session_not_found"
+
+
 class NotFound(DeviceKeysError):
     """No such route (API Gateway's own 404): a wrong base URL, most likely."""
 
@@ -149,6 +161,8 @@ ERRORS_BY_CODE: dict[str, type[DeviceKeysError]] = {
         DeviceBlocked,
         DeviceExpired,
         DeviceNotFound,
+        ChallengeRequired,
+        SessionNotFound,
         NotFound,
         DeviceKeyExists,
         DeviceLimitReached,

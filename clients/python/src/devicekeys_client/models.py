@@ -105,3 +105,83 @@ class Verification:
             "status": self.status,
             "device_key": self.device_key.to_dict(),
         }
+
+
+@dataclass(frozen=True)
+class SessionRegistration:
+    """What an app adds to its sign-in response for a user: ``header_name: header_value`` (docs/dbsc.md)."""
+
+    header_name: str
+    header_value: str
+    challenge: str
+    expires_at: datetime | None
+    expires_in: int
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SessionRegistration:
+        return cls(
+            data["header_name"],
+            data["header_value"],
+            data["challenge"],
+            _timestamp(data.get("expires_at")),
+            int(data["expires_in"]),
+        )
+
+    @property
+    def header(self) -> tuple[str, str]:
+        """``(name, value)``: add it to the response that signs the user in."""
+        return self.header_name, self.header_value
+
+
+@dataclass(frozen=True)
+class BoundSession:
+    """A device-bound session (DBSC): a browser's session key, and how the session has gone."""
+
+    session_id: str
+    user_id: str
+    status: str
+    alg: str
+    user_agent: str | None
+    created_at: datetime | None
+    last_refreshed_at: datetime | None
+    refresh_count: int
+    expires_at: datetime | None
+    terminated_at: datetime | None
+    terminated_reason: str | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BoundSession:
+        return cls(
+            session_id=data["session_id"],
+            user_id=data["user_id"],
+            status=data["status"],
+            alg=data.get("alg", ""),
+            user_agent=data.get("user_agent"),
+            created_at=_timestamp(data.get("created_at")),
+            last_refreshed_at=_timestamp(data.get("last_refreshed_at")),
+            refresh_count=int(data.get("refresh_count") or 0),
+            expires_at=_timestamp(data.get("expires_at")),
+            terminated_at=_timestamp(data.get("terminated_at")),
+            terminated_reason=data.get("terminated_reason"),
+            raw=dict(data),
+        )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
+@dataclass(frozen=True)
+class BoundSessionPage:
+    """One page of a user's bound sessions; ``next_token`` is None on the last page."""
+
+    sessions: list[BoundSession]
+    next_token: str | None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BoundSessionPage:
+        return cls([BoundSession.from_dict(item) for item in data["sessions"]], data.get("next_token"))

@@ -1,6 +1,7 @@
 /**
  * @import { Connection } from "./http.js"
- * @import { DeviceKeyPage, DeviceKeyRecord, JourneyOutcome } from "./records.js"
+ * @import { BoundSessionPage, BoundSessionRecord, DeviceKeyPage, DeviceKeyRecord, JourneyOutcome,
+ *   SessionRegistration } from "./records.js"
  */
 /** @typedef {"active" | "blocked"} DeviceKeyStatus */
 /**
@@ -109,6 +110,44 @@ export class DeviceKeysApi {
      *   journey), `unauthorized`, ...
      */
     startJourney(name: string, body?: Record<string, unknown>): Promise<JourneyOutcome>;
+    /**
+     * Start a device-bound session (DBSC, docs/dbsc.md) for the token's user. Called from the app's own
+     * origin (`baseUrl` is where the app routes `/dbsc/*` and this API), the answer's
+     * `Secure-Session-Registration` header makes a browser that supports DBSC register a session key
+     * by itself; the bound cookie follows. Also resolves with the header, for a backend to pass on.
+     * @param {string} userId the signed-in user (their own token: nobody starts one for someone else)
+     * @returns {Promise<SessionRegistration>}
+     * @throws {DeviceKeysError} `forbidden` (another user), `unauthorized`, ...
+     */
+    startBoundSession(userId: string): Promise<SessionRegistration>;
+    /**
+     * One page of the user's bound sessions (active and ended, until they expire).
+     * @param {string} userId
+     * @param {{ limit?: number, nextToken?: string | null }} [options]
+     * @returns {Promise<BoundSessionPage>}
+     */
+    listBoundSessions(userId: string, { limit, nextToken }?: {
+        limit?: number;
+        nextToken?: string | null;
+    }): Promise<BoundSessionPage>;
+    /**
+     * Every bound session of the user, following `next_token`.
+     * @param {string} userId
+     * @returns {Promise<BoundSessionRecord[]>}
+     */
+    listAllBoundSessions(userId: string): Promise<BoundSessionRecord[]>;
+    /**
+     * End a bound session (the user signing out one browser, or an administrator blocking it): its
+     * cookie stops working at once, and its next refresh fails, which ends it in the browser.
+     * @param {string} userId
+     * @param {string} sessionId
+     * @param {{ reason?: string }} [options]
+     * @returns {Promise<BoundSessionRecord>}
+     * @throws {DeviceKeysError} `session_not_found`, `forbidden`, ...
+     */
+    terminateBoundSession(userId: string, sessionId: string, { reason }?: {
+        reason?: string;
+    }): Promise<BoundSessionRecord>;
     #private;
 }
 export type DeviceKeyStatus = "active" | "blocked";
@@ -129,3 +168,6 @@ export type DeviceKeysApiOptions = {
 import type { DeviceKeyPage } from "./records.js";
 import type { DeviceKeyRecord } from "./records.js";
 import type { JourneyOutcome } from "./records.js";
+import type { SessionRegistration } from "./records.js";
+import type { BoundSessionPage } from "./records.js";
+import type { BoundSessionRecord } from "./records.js";

@@ -1,4 +1,5 @@
 export { DeviceKeysApi } from "./api.js";
+export { BoundSession } from "./bound-session.js";
 export { DeviceKeys } from "./device.js";
 export type SignatureAlgorithm = import("./algorithms.js").SignatureAlgorithm;
 export type Purpose = import("./proof.js").Purpose;
@@ -14,5 +15,9 @@ export type DeviceKeyRecord = import("./records.js").DeviceKeyRecord;
 export type DeviceKeyPage = import("./records.js").DeviceKeyPage;
 export type Verification = import("./records.js").Verification;
 export type JourneyOutcome = import("./records.js").JourneyOutcome;
+export type BoundSessionRecord = import("./records.js").BoundSessionRecord;
+export type BoundSessionPage = import("./records.js").BoundSessionPage;
+export type BoundSessionInfo = import("./records.js").BoundSessionInfo;
+export type SessionRegistration = import("./records.js").SessionRegistration;
 export { ALGORITHMS, isAlgorithmSupported } from "./algorithms.js";
 export { DeviceKeysError, NOT_KNOWN_CODES } from "./errors.js";

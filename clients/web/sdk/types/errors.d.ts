@@ -11,9 +11,10 @@ export function errorFromResponse(response: Response, body: unknown): DeviceKeys
  * `message`, which is for people.
  */
 /**
- * The codes of docs/protocol.md, section 8, as the API answers them.
+ * The codes of docs/protocol.md, section 8, as the API answers them (and of docs/dbsc.md: bound sessions).
  * @typedef {"invalid_request" | "unsupported_key" | "invalid_proof" | "challenge_expired"
- *   | "challenge_not_found" | "forbidden" | "device_blocked" | "device_expired" | "device_not_found" | "route_not_found"
+ *   | "challenge_not_found" | "forbidden" | "challenge_required" | "device_blocked" | "device_expired"
+ *   | "device_not_found" | "session_not_found" | "route_not_found"
  *   | "device_key_exists" | "device_limit_reached" | "payload_too_large" | "internal_error"
  *   | "journey_failed" | "service_unavailable" | "journey_timed_out"} ApiErrorCode
  */
@@ -60,9 +61,9 @@ export class DeviceKeysError extends Error {
     readonly retryable: boolean;
 }
 /**
- * The codes of docs/protocol.md, section 8, as the API answers them.
+ * The codes of docs/protocol.md, section 8, as the API answers them (and of docs/dbsc.md: bound sessions).
  */
-export type ApiErrorCode = "invalid_request" | "unsupported_key" | "invalid_proof" | "challenge_expired" | "challenge_not_found" | "forbidden" | "device_blocked" | "device_expired" | "device_not_found" | "route_not_found" | "device_key_exists" | "device_limit_reached" | "payload_too_large" | "internal_error" | "journey_failed" | "service_unavailable" | "journey_timed_out";
+export type ApiErrorCode = "invalid_request" | "unsupported_key" | "invalid_proof" | "challenge_expired" | "challenge_not_found" | "forbidden" | "challenge_required" | "device_blocked" | "device_expired" | "device_not_found" | "session_not_found" | "route_not_found" | "device_key_exists" | "device_limit_reached" | "payload_too_large" | "internal_error" | "journey_failed" | "service_unavailable" | "journey_timed_out";
 /**
  * The codes the SDK gives where the API's functions did not answer:
  * - `unauthorized`: API Gateway refused the access token (401); the message says why;

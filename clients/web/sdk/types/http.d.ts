@@ -17,16 +17,25 @@ export function checkBaseUrl(baseUrl: string | undefined): string;
  */
 export function userKeysPath(userId: string, ...segments: string[]): string;
 /**
+ * The path of a user's bound sessions, or of something under them.
+ * @param {string} userId a user id, or "me" for the token's own user
+ * @param {...string} segments
+ */
+export function userSessionsPath(userId: string, ...segments: string[]): string;
+/**
  * Call the API; resolves with the parsed JSON answer (undefined for 204 No Content).
  * @param {Connection} connection
  * @param {"GET" | "POST" | "PATCH" | "DELETE"} method
  * @param {string} path
- * @param {{ body?: unknown, query?: Record<string, string | number | null | undefined> }} [options]
+ * @param {{ body?: unknown, query?: Record<string, string | number | null | undefined>,
+ *   credentials?: RequestCredentials }} [options] `credentials`: "same-origin" for the bound-session
+ *   routes, whose credential is the cookie; every other call sends none
  * @returns {Promise<any>}
  */
-export function callApi({ baseUrl, token, timeout }: Connection, method: "GET" | "POST" | "PATCH" | "DELETE", path: string, { body, query }?: {
+export function callApi({ baseUrl, token, timeout }: Connection, method: "GET" | "POST" | "PATCH" | "DELETE", path: string, { body, query, credentials }?: {
     body?: unknown;
     query?: Record<string, string | number | null | undefined>;
+    credentials?: RequestCredentials;
 }): Promise<any>;
 export const DEFAULT_TIMEOUT_MS: 10000;
 /**
