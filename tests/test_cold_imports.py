@@ -45,6 +45,13 @@ DEVICE_KEY_FUNCTIONS = {
     "start_journey",
 }
 PROOF_FUNCTIONS = {"register_device_key", "verify_device_key", "rotate_device_key"}
+# Bound sessions issue credentials with one KMS Sign: only the functions that check a browser's
+# JWT (register, refresh) import the JOSE library at cold start; verifying a credential (the
+# authorizer, a logout) imports it on that first use.
+BOUND_SESSION_FUNCTIONS = {name for name in FUNCTIONS if "bound_session" in name} - {
+    "register_bound_session",
+    "refresh_bound_session",
+}
 # The stream consumer is no HTTP function: Powertools' batch utility imports its async processor.
 NOT_HTTP = {"publish_events"}
 
@@ -112,6 +119,8 @@ def test_a_cold_start_imports_nothing_it_does_not_need(function):
     if function in NOT_HTTP:
         forbidden = tuple(p for p in forbidden if p != "asyncio")
     assert loaded(result["import"], forbidden) == [], f"{function} imports them at module level"
+    if function in BOUND_SESSION_FUNCTIONS:
+        assert loaded(result["import"], ("joserfc",)) == [], f"{function} imports joserfc at module level"
     if "invoked" in result:
         assert result["status"] == 404
         assert loaded(result["invoked"], forbidden) == [], f"{function} imports them serving a request"

@@ -21,16 +21,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
-
-from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey
+from typing import TYPE_CHECKING, Any
 
 from . import text
 from .encoding import b64url_decode, b64url_encode
 from .errors import ServiceUnavailable
 from .session_settings import SessionSettings
+
+if TYPE_CHECKING:
+    from joserfc.jwk import ECKey
 
 ALGORITHM = "ES256"
 CREDENTIAL_TYPE = "dk-session+jwt"
@@ -104,6 +103,7 @@ class KmsSigningKey:
         """
         from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
         from cryptography.hazmat.primitives.serialization import load_der_public_key  # noqa: PLC0415
+        from joserfc.jwk import ECKey  # noqa: PLC0415 - only verifiers need it: issuing is one KMS Sign
 
         with _kms_errors():
             response = self._client.get_public_key(KeyId=self.key_id)
@@ -163,6 +163,9 @@ class CredentialVerifier:
         """
         if not isinstance(token, str) or not token or len(token) > MAX_CREDENTIAL:
             raise InvalidCredential("no credential")
+        from joserfc import jws  # noqa: PLC0415 - see public_key: functions that only issue never import it
+        from joserfc.errors import JoseError  # noqa: PLC0415
+
         try:
             signed = jws.deserialize_compact(token, self._key.public_key, algorithms=[ALGORITHM])
             header = text.loads(b64url_decode(token.split(".", 1)[0]), what="the credential header")
