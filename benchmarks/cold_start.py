@@ -285,6 +285,7 @@ def measure(
             "ConsistentRead": True,
         }
         serial = iter(range(1_000_000))
+        rotations: dict[str, Any] = {}
 
         def extra_for(variant: Variant, target: str) -> dict[str, Any]:
             """A fresh first-invocation event (a new challenge, a key to delete) per child."""
@@ -297,6 +298,8 @@ def measure(
                 return {}
             with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
                 prepared = bench.prepare(operation)
+            if operation == "rotate":
+                rotations[target] = prepared  # the child rotates: the next proof must come from the new key
             path = Path(events_dir) / f"{next(serial)}.json"
             path.write_text(json.dumps(prepared.event))
             return {"event": str(path)}
@@ -323,6 +326,9 @@ def measure(
                             sample["first"].append(out["first_ms"])
                         if (out.get("status") or 0) >= 400:
                             failures[variant.name].append(f"{target}: first invocation returned {out['status']}")
+                        rotated = rotations.pop(target, None)
+                        if rotated is not None and out.get("status") == 200:
+                            bench.rotating_device = rotated.device
             for variant in variants:
                 results["variants"][variant.name] = _summarise(variant, samples, failures[variant.name])
             for interpreter in interpreters:
