@@ -300,10 +300,12 @@ class LocalApi:
         routes = self._routes
         lines = [f"devicekeys local API: {url}", ""]
         lines.append("Routes (from template.yaml):")
-        for definition in routes.gateway.functions.definitions.values() if routes else []:
+        definitions = list(routes.gateway.functions.definitions.values()) if routes else []
+        width = max((len(route.path) for definition in definitions for route in definition.routes), default=0)
+        for definition in definitions:
             for route in definition.routes:
                 access = "open" if route.open else "bound" if route.authorizer else "token"
-                lines.append(f"  {route.method:<6} {route.path:<50} {access:<5} {definition.logical_id}")
+                lines.append(f"  {route.method:<6} {route.path:<{width}} {access:<5} {definition.logical_id}")
         source = self.options.dynamodb_endpoint or "embedded (moto)"
         lines += ["", f"DynamoDB: {source} at {self.dynamodb_endpoint}"]
         for logical_id, name in self.table_names.items():

@@ -7,6 +7,8 @@ import signal
 import stat
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -26,19 +28,31 @@ def test_state_dir_keeps_tables_and_issuer_key_across_restarts(tmp_path: Path, d
     first = start_server(tmp_path, "--state-dir", str(state_dir), port=port)
     token = request_token(first.url, "alice")
     DeviceKeysClient(first.url, token).register("alice", device, display_name="kept")
+    wait_until_published(first.url, "Device key registered")  # the stream's publisher writes its own record
     assert first.stop(signal.SIGINT) == 0  # Ctrl-C: stop the server, save, stop DynamoDB
-    assert "Saved 2 items" in first.output()  # the key and the user's device counter
+    assert "Saved 3 items" in first.output()  # the key, the user's device counter, the published event's record
     for name in ("dynamodb.json", "issuer-key.json"):
         assert stat.S_IMODE((state_dir / name).stat().st_mode) == 0o600
 
     second = start_server(tmp_path, "--state-dir", str(state_dir), port=port)
     try:
-        assert "2 items restored" in second.output()
+        assert "3 items restored" in second.output()
         client = DeviceKeysClient(second.url, token)  # the old token: same issuer key, same issuer URL
         assert client.get("alice", device.key_id).display_name == "kept"
         assert client.verify("alice", device).known
     finally:
         assert second.stop(signal.SIGTERM) == 0
+
+
+def wait_until_published(url: str, detail_type: str, timeout: float = 15.0) -> None:
+    """Until the local event bus has an event of ``detail_type`` (the stream is read every moment)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{url}/_local/events", timeout=5) as response:  # noqa: S310 - the local API
+            if any(event.get("detail-type") == detail_type for event in json.load(response)["events"]):
+                return
+        time.sleep(0.1)
+    pytest.fail(f"no {detail_type!r} event within {timeout} s")
 
 
 def test_another_dynamodb_endpoint_gets_only_its_missing_tables(
