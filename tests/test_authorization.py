@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from conftest import Api, HttpResult, device_for
+from devicekeys.access import granted_scopes
 from devicekeys_client import DeviceKeyPair
 from devicekeys_local.issuer import Authorization, DevIssuer, JwtAuthorizer, TokenPolicy
 from hypothesis import HealthCheck, given, settings
@@ -222,3 +223,20 @@ def test_the_function_and_the_gateway_agree_on_who_is_an_admin(api: Api, scope: 
     gateway_says_admin = "device-keys/admin" in (authorization.scopes or [])
     result = api.call("GET", "/v1/users/alice/device-keys", authorization=authorization)  # alice's, not eve's
     assert result.status == (200 if gateway_says_admin else 403), (scope, authorization.scopes)
+
+
+@pytest.mark.parametrize(
+    ("claims", "granted"),
+    [
+        ({"scope": "x/y,device-keys/admin"}, {"x/y,device-keys/admin"}),
+        ({"scope": "[device-keys/admin]"}, {"[device-keys/admin]"}),
+        ({"scope": "openid  device-keys/admin"}, {"openid", "device-keys/admin"}),
+        ({"scp": ["x/y,device-keys/admin", 7]}, {"x/y,device-keys/admin"}),
+        ({"scope": 7, "scp": None}, set()),
+    ],
+)
+def test_without_the_gateways_list_the_claims_are_read_as_whole_elements(
+    claims: dict[str, Any], granted: set[str]
+) -> None:
+    """The fallback when no list came from the authorizer (a token with no scope the gateway parsed)."""
+    assert granted_scopes(None, claims) == granted
