@@ -350,7 +350,7 @@ ui.protectedCall.addEventListener("click", () => {
 if (await device.loadData(USER_ID)) {
   await signInWithThisDevice();
 } else {
+  await render(); // the form is shown first: "Sign in to start" must not come before it can be used
   showStatus("info", "Sign in to start.");
-  await render();
 }
 await showBoundSession(); // a bound session outlives the page: its cookie is renewed by the browser
